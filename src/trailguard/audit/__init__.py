@@ -1,0 +1,1 @@
+"""Posture audit of a live AWS account (read-only)."""

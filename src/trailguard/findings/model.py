@@ -1,0 +1,103 @@
+"""Findings: what `scan` detects in logs and what `audit` finds in an account.
+
+One model serves both so that every output format (table, json, jsonl, csv, ocsf, asff, html)
+is written once. ``kind`` says which of the two a finding is; fields that only make sense
+for one kind are optional.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Severity(StrEnum):
+    """Finding severity, ordered from least to most urgent."""
+
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Return 0 (info) to 4 (critical) for ordering and ``--fail-on`` comparisons."""
+        return list(Severity).index(self)
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse a severity name case-insensitively; Sigma's ``informational`` means info."""
+        v = value.strip().lower()
+        return cls.info if v in ("informational", "information") else cls(v)
+
+
+class Status(StrEnum):
+    """Outcome of a posture check. Detections use FAIL (something was found)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+class Actor(BaseModel):
+    """Who made the call, as CloudTrail's ``userIdentity`` and request context tell it."""
+
+    identity_type: str | None = None
+    arn: str | None = None
+    principal_id: str | None = None
+    account_id: str | None = None
+    user_name: str | None = None
+    session_name: str | None = None
+    session_issuer_arn: str | None = None
+    access_key_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+    mfa_authenticated: bool | None = None
+    invoked_by: str | None = None
+
+
+class Resource(BaseModel):
+    """A thing a finding is about: a target of an event, or a resource failing a check."""
+
+    type: str  # e.g. "AwsIamUser", "AwsIamAccessKey", "AwsCloudTrailTrail", "AwsAccount"
+    id: str  # ARN where one exists, else the most specific identifier
+    name: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Finding(BaseModel):
+    """A detection (``kind="detection"``) or a posture check result (``kind="posture"``)."""
+
+    kind: Literal["detection", "posture"]
+    rule_id: str  # Sigma rule id (UUID) for detections, check id for posture
+    title: str
+    severity: Severity
+    status: Status = Status.FAIL
+    description: str | None = None
+    mitre: list[str] = Field(default_factory=list)  # ATT&CK technique ids, e.g. "T1098.001"
+    cis: list[str] = Field(default_factory=list)  # CIS AWS Foundations control ids
+    account_id: str | None = None
+    region: str | None = None
+    resources: list[Resource] = Field(default_factory=list)
+    explain: str | None = None  # event name to read with `trailguard explain NAME`
+    remediation: str | None = None  # what to do; remediation action id for posture
+    # detection only
+    event_name: str | None = None
+    event_source: str | None = None
+    event_time: datetime | None = None
+    event_id: str | None = None
+    error_code: str | None = None
+    actor: Actor | None = None
+    count: int = 1  # identical findings are grouped; count is how many
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    event_ids: list[str] = Field(default_factory=list)  # up to a bounded number of samples
+    # posture only
+    reason: str | None = None  # why ERROR (e.g. AccessDenied on iam:GetAccountPasswordPolicy)
+    observed_at: datetime | None = None

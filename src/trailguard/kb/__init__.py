@@ -1,0 +1,1 @@
+"""Event knowledge base: curated YAML entries plus botocore-derived fallbacks."""

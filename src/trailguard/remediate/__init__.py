@@ -1,0 +1,1 @@
+"""Remediation: plan, apply with a journal, undo."""

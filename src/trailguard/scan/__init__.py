@@ -1,0 +1,1 @@
+"""Scanning CloudTrail logs with Sigma rules compiled to DuckDB SQL."""

@@ -1,0 +1,67 @@
+"""The one description of how CloudTrail records sit in DuckDB for scanning.
+
+Readers load records with an explicit schema (fast, and immune to type inference on the
+first files); the Sigma backend turns a field path such as ``userIdentity.type`` or
+``requestParameters.userName`` into the SQL that reads it from this schema. Both use the
+names below, so the two cannot drift apart.
+
+* Scalar top-level fields are VARCHAR (also ``eventTime``: CloudTrail's own ISO text; parse
+  it where needed), except ``readOnly``/``managementEvent`` which are BOOLEAN.
+* ``userIdentity`` is a STRUCT (``userIdentity.sessionContext.attributes.mfaAuthenticated``
+  reads with dotted access). Every leaf is VARCHAR.
+* Free-form parts of a record (``requestParameters`` ...) are DuckDB ``JSON``; read a value
+  as text with ``col->>'$.path'`` (never ``->``, which keeps JSON quotes).
+"""
+
+from __future__ import annotations
+
+TABLE = "events"
+
+SESSION_ISSUER = (
+    "STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, userName VARCHAR)"
+)
+SESSION_CONTEXT = (
+    f"STRUCT(sessionIssuer {SESSION_ISSUER}, "
+    "attributes STRUCT(creationDate VARCHAR, mfaAuthenticated VARCHAR), "
+    "sourceIdentity VARCHAR, webIdFederationData JSON, ec2RoleDelivery VARCHAR)"
+)
+USER_IDENTITY = (
+    "STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
+    "accessKeyId VARCHAR, userName VARCHAR, invokedBy VARCHAR, identityProvider VARCHAR, "
+    "credentialId VARCHAR, onBehalfOf JSON, "
+    f"sessionContext {SESSION_CONTEXT})"
+)
+
+# Column name -> DuckDB type, in the order readers select them.
+COLUMNS: dict[str, str] = {
+    "eventVersion": "VARCHAR",
+    "userIdentity": USER_IDENTITY,
+    "eventTime": "VARCHAR",
+    "eventSource": "VARCHAR",
+    "eventName": "VARCHAR",
+    "awsRegion": "VARCHAR",
+    "sourceIPAddress": "VARCHAR",
+    "userAgent": "VARCHAR",
+    "errorCode": "VARCHAR",
+    "errorMessage": "VARCHAR",
+    "requestParameters": "JSON",
+    "responseElements": "JSON",
+    "additionalEventData": "JSON",
+    "requestID": "VARCHAR",
+    "eventID": "VARCHAR",
+    "readOnly": "BOOLEAN",
+    "resources": "JSON",
+    "eventType": "VARCHAR",
+    "apiVersion": "VARCHAR",
+    "managementEvent": "BOOLEAN",
+    "recipientAccountId": "VARCHAR",
+    "sharedEventID": "VARCHAR",
+    "vpcEndpointId": "VARCHAR",
+    "eventCategory": "VARCHAR",
+    "serviceEventDetails": "JSON",
+    "tlsDetails": "JSON",
+    "sessionCredentialFromConsole": "VARCHAR",
+}
+
+JSON_COLUMNS: frozenset[str] = frozenset(k for k, v in COLUMNS.items() if v == "JSON")
+STRUCT_COLUMNS: frozenset[str] = frozenset(k for k, v in COLUMNS.items() if v.startswith("STRUCT"))
