@@ -6,6 +6,7 @@ import typer
 
 from trailguard import __version__
 from trailguard.audit import cli as audit_cli
+from trailguard.detection import cli as detection_cli
 from trailguard.kb import cli as kb_cli
 from trailguard.remediate import cli as remediate_cli
 from trailguard.scan import cli as scan_cli
@@ -36,6 +37,7 @@ def _root(
 
 kb_cli.register(app)
 scan_cli.register(app)
+detection_cli.register(app)
 audit_cli.register(app)
 remediate_cli.register(app)
 

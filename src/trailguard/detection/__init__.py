@@ -1,0 +1,1 @@
+"""Detection rule catalog: the shipped Sigma rules, their examples, and the `rules` command."""

@@ -1,0 +1,1 @@
+"""Sigma to DuckDB SQL: a pySigma backend, a CloudTrail pipeline, and rule evaluation."""
