@@ -101,3 +101,25 @@ class Finding(BaseModel):
     # posture only
     reason: str | None = None  # why ERROR (e.g. AccessDenied on iam:GetAccountPasswordPolicy)
     observed_at: datetime | None = None
+
+
+class SkippedInput(BaseModel):
+    """Input that could not be read (a file, an object, a record), and why."""
+
+    source: str  # path, s3:// URL, or "path#record-index"
+    reason: str
+
+
+class Report(BaseModel):
+    """What a `scan` or `audit` run produced: findings plus the run's own accounting.
+
+    Every output format renders a Report, so summary numbers (files read and skipped, events,
+    PASS/FAIL/ERROR counts) travel with the findings.
+    """
+
+    tool: str = "trailguard"
+    command: Literal["scan", "audit"]
+    generated_at: datetime
+    findings: list[Finding] = Field(default_factory=list)
+    stats: dict[str, int | float | str] = Field(default_factory=dict)
+    skipped: list[SkippedInput] = Field(default_factory=list)
