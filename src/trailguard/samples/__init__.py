@@ -1,0 +1,1 @@
+"""Realistic sample CloudTrail logs for demos and tests: `python -m trailguard.samples OUT_DIR`."""

@@ -1,0 +1,786 @@
+"""Build realistic CloudTrail records: identities, API calls and console sign-ins.
+
+The sample-log generator and the rules' embedded examples are both made from these builders,
+so they share one idea of what a record looks like (field names and casing as AWS writes them,
+``userIdentity`` per identity type, ``requestParameters``/``responseElements`` per event).
+Account ids and addresses are fakes: accounts 111122223333 / 444455556666, IPs from the
+documentation ranges 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+ACCOUNT = "111122223333"
+OTHER_ACCOUNT = "444455556666"
+ORG_ID = "o-exampleorg1"
+REGION = "us-east-1"
+
+CLI_UA = (
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off "
+    "command/{command}"
+)
+BOTO3_UA = (
+    "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 "
+    "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.69"
+)
+CONSOLE_UA = "AWS Internal"
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
+
+SSH_KEY_BODY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7trailguardexamplekeyQ1Jd0Vx3k9mW2fQ8Ys5Rb1Lp4Hn6TzEo"
+    "0cKuA7gXvJ2sD9eF3hG5jK8lM1nB4vC6xZ0qW3eR5tY7uI9oP2aS4dF6gH8jK0lZ2xC4vB6nM8qW0eR2tY4uI6o"
+    " alice@laptop"
+)
+CERT_BODY = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBszCCAVmgAwIBAgIUTRAILGUARDEXAMPLECERTIFICATE0wCgYIKoZIzj0EAwIw\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+
+class Ids:
+    """Deterministic identifiers (event ids, access key ids, principal ids) from one seed."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+
+    def uuid(self) -> str:
+        """Return a random-looking but reproducible UUID4 string."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def token(self, prefix: str, length: int = 16, alphabet: str | None = None) -> str:
+        """Return ``prefix`` followed by ``length`` characters (upper case and digits)."""
+        chars = alphabet or (string.ascii_uppercase + "234567")
+        return prefix + "".join(self.rng.choice(chars) for _ in range(length))
+
+    def access_key(self, temporary: bool = False) -> str:
+        """Return an access key id: AKIA... for long-term keys, ASIA... for session keys."""
+        return self.token("ASIA" if temporary else "AKIA")
+
+    def hexstr(self, length: int) -> str:
+        """Return ``length`` lowercase hex digits."""
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(length))
+
+
+def ts(t: datetime) -> str:
+    """Format a time as CloudTrail does: ``2026-11-20T09:05:12Z``."""
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iam_date(t: datetime) -> str:
+    """Format a time as IAM responseElements often do: ``Nov 20, 2026 9:05:12 AM``."""
+    hour = t.hour % 12 or 12
+    return t.strftime(f"%b {t.day}, %Y {hour}:%M:%S ") + ("AM" if t.hour < 12 else "PM")
+
+
+# --- identities -----------------------------------------------------------------------------
+
+
+def iam_user(name: str, ids: Ids, account: str = ACCOUNT, console: bool = False) -> dict:
+    """``userIdentity`` of an IAM user calling with a long-term key (or from the console)."""
+    ident: dict[str, Any] = {
+        "type": "IAMUser",
+        "principalId": ids.token("AIDA", 17),
+        "arn": f"arn:aws:iam::{account}:user/{name}",
+        "accountId": account,
+        "accessKeyId": ids.access_key(temporary=console),
+        "userName": name,
+    }
+    if console:
+        ident["sessionContext"] = {
+            "attributes": {"creationDate": "2026-11-20T08:01:44Z", "mfaAuthenticated": "true"}
+        }
+    return ident
+
+
+def assumed_role(
+    role: str,
+    session: str,
+    ids: Ids,
+    account: str = ACCOUNT,
+    mfa: bool = False,
+    path: str = "/",
+) -> dict:
+    """``userIdentity`` of a role session (``AssumedRole``); the human is the session name."""
+    role_id = ids.token("AROA", 17)
+    return {
+        "type": "AssumedRole",
+        "principalId": f"{role_id}:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
+        "accountId": account,
+        "accessKeyId": ids.access_key(temporary=True),
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": f"arn:aws:iam::{account}:role{path}{role}",
+                "accountId": account,
+                "userName": role,
+            },
+            "attributes": {
+                "creationDate": "2026-11-20T08:55:02Z",
+                "mfaAuthenticated": "true" if mfa else "false",
+            },
+        },
+    }
+
+
+def service_linked_role(service: str, role: str, ids: Ids, account: str = ACCOUNT) -> dict:
+    """``userIdentity`` of a service-linked role session (path ``/aws-service-role/SERVICE/``)."""
+    ident = assumed_role(
+        role, service.split(".")[0], ids, account, path=f"/aws-service-role/{service}/"
+    )
+    ident["invokedBy"] = service
+    return ident
+
+
+def root(ids: Ids, account: str = ACCOUNT, console: bool = False) -> dict:
+    """``userIdentity`` of the account root user (no ``userName`` in most records)."""
+    ident: dict[str, Any] = {
+        "type": "Root",
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+        "accountId": account,
+    }
+    if console:
+        ident["accessKeyId"] = ids.access_key(temporary=True)
+        ident["sessionContext"] = {
+            "attributes": {"creationDate": "2026-11-20T10:40:11Z", "mfaAuthenticated": "false"}
+        }
+    return ident
+
+
+def federated_user(name: str, issuer_user: str, ids: Ids, account: str = ACCOUNT) -> dict:
+    """``userIdentity`` of a GetFederationToken session (``FederatedUser``)."""
+    issuer_id = ids.token("AIDA", 17)
+    return {
+        "type": "FederatedUser",
+        "principalId": f"{account}:{name}",
+        "arn": f"arn:aws:sts::{account}:federated-user/{name}",
+        "accountId": account,
+        "accessKeyId": ids.access_key(temporary=True),
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "IAMUser",
+                "principalId": issuer_id,
+                "arn": f"arn:aws:iam::{account}:user/{issuer_user}",
+                "accountId": account,
+                "userName": issuer_user,
+            },
+            "attributes": {"creationDate": "2026-11-20T09:12:40Z", "mfaAuthenticated": "false"},
+        },
+    }
+
+
+def aws_service(service: str) -> dict:
+    """``userIdentity`` of an AWS service acting on its own (``AWSService``)."""
+    return {"type": "AWSService", "invokedBy": service}
+
+
+def aws_account(ids: Ids, account: str = OTHER_ACCOUNT) -> dict:
+    """``userIdentity`` of a principal in another account (``AWSAccount``)."""
+    return {
+        "type": "AWSAccount",
+        "principalId": f"{ids.token('AIDA', 17)}:partner-sync",
+        "accountId": account,
+    }
+
+
+def identity_center_user(user: str, ids: Ids, account: str = ACCOUNT) -> dict:
+    """``userIdentity`` of an IAM Identity Center user (``IdentityCenterUser``)."""
+    return {
+        "type": "IdentityCenterUser",
+        "accountId": account,
+        "onBehalfOf": {
+            "userId": f"94482488-3041-7026-18f3-{ids.hexstr(12)}",
+            "identityStoreArn": "arn:aws:identitystore::111122223333:identitystore/d-9067230a4c",
+        },
+        "credentialId": ids.hexstr(24),
+        "userName": user,
+    }
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+def api_call(
+    identity: dict,
+    event_source: str,
+    event_name: str,
+    ids: Ids,
+    *,
+    time: datetime,
+    request: dict | None = None,
+    response: dict | None = None,
+    ip: str = "198.51.100.24",
+    user_agent: str = BOTO3_UA,
+    region: str = REGION,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    read_only: bool = False,
+    recipient: str | None = None,
+    additional: dict | None = None,
+) -> dict:
+    """Return one ``AwsApiCall`` record as CloudTrail writes it (keys in CloudTrail's order)."""
+    rec: dict[str, Any] = {
+        "eventVersion": "1.10",
+        "userIdentity": identity,
+        "eventTime": ts(time),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": identity.get("invokedBy", ip)
+        if identity.get("type") == "AWSService"
+        else ip,
+        "userAgent": identity.get("invokedBy", user_agent)
+        if identity.get("type") == "AWSService"
+        else user_agent,
+    }
+    if error_code:
+        rec["errorCode"] = error_code
+        rec["errorMessage"] = error_message or _denied_message(identity, event_source, event_name)
+        response = None
+    rec["requestParameters"] = request
+    rec["responseElements"] = response
+    if additional is not None:
+        rec["additionalEventData"] = additional
+    rec["requestID"] = ids.uuid()
+    rec["eventID"] = ids.uuid()
+    rec["readOnly"] = read_only
+    rec["eventType"] = "AwsApiCall"
+    rec["managementEvent"] = True
+    rec["recipientAccountId"] = recipient or identity.get("accountId") or ACCOUNT
+    rec["eventCategory"] = "Management"
+    if identity.get("type") != "AWSService":
+        rec["tlsDetails"] = {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": event_source
+            if event_source == "iam.amazonaws.com"
+            else f"{event_source.split('.')[0]}.{region}.amazonaws.com",
+        }
+    if user_agent == CONSOLE_UA and identity.get("type") != "AWSService":
+        rec["sessionCredentialFromConsole"] = "true"
+    return rec
+
+
+def _denied_message(identity: dict, event_source: str, event_name: str) -> str:
+    arn = identity.get("arn", "unknown")
+    service = event_source.split(".")[0]
+    return (
+        f"User: {arn} is not authorized to perform: {service}:{event_name} "
+        "because no identity-based policy allows the action"
+    )
+
+
+def console_login(
+    identity: dict,
+    ids: Ids,
+    *,
+    time: datetime,
+    ip: str = "198.51.100.24",
+    mfa_used: bool = True,
+    success: bool = True,
+    saml: bool = False,
+) -> dict:
+    """Return a ``ConsoleLogin`` record (``AwsConsoleSignIn``) for a sign-in attempt."""
+    ident = {k: v for k, v in identity.items() if k not in ("accessKeyId", "sessionContext")}
+    if ident.get("type") in ("IAMUser", "Root"):
+        ident["accessKeyId"] = ""
+    additional: dict[str, Any] = {
+        "LoginTo": "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true"
+        "&state=hashArgsFromTB_us-east-1_0a1b2c3d4e5f6a7b",
+        "MobileVersion": "No",
+        "MFAUsed": "Yes" if mfa_used else "No",
+    }
+    if saml:
+        additional["SamlProviderArn"] = f"arn:aws:iam::{ACCOUNT}:saml-provider/CorpIdP"
+        additional.pop("MFAUsed")
+        additional["MFAUsed"] = "No"
+    if ident.get("type") == "IAMUser" and mfa_used:
+        additional["MFAIdentifier"] = f"arn:aws:iam::{ACCOUNT}:mfa/{ident.get('userName')}"
+    rec: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": ident,
+        "eventTime": ts(time),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": REGION,
+        "sourceIPAddress": ip,
+        "userAgent": BROWSER_UA,
+    }
+    if not success:
+        rec["errorMessage"] = "Failed authentication"
+    rec["requestParameters"] = None
+    rec["responseElements"] = {"ConsoleLogin": "Success" if success else "Failure"}
+    rec["additionalEventData"] = additional
+    rec["eventID"] = ids.uuid()
+    rec["readOnly"] = False
+    rec["eventType"] = "AwsConsoleSignIn"
+    rec["managementEvent"] = True
+    rec["recipientAccountId"] = ident.get("accountId", ACCOUNT)
+    rec["eventCategory"] = "Management"
+    rec["tlsDetails"] = {
+        "tlsVersion": "TLSv1.3",
+        "cipherSuite": "TLS_AES_128_GCM_SHA256",
+        "clientProvidedHostHeader": "signin.aws.amazon.com",
+    }
+    return rec
+
+
+# --- the curated events: request/response shapes -------------------------------------------
+
+Shape = tuple[str, dict | None, dict | None]
+
+
+def _ssh_upload(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    key_id = ids.token("APKA", 16)
+    req = {"sSHPublicKeyBody": SSH_KEY_BODY}
+    if user:
+        req = {"userName": user, **req}
+    return (
+        "iam.amazonaws.com",
+        req,
+        {
+            "sSHPublicKey": {
+                "userName": owner,
+                "sSHPublicKeyId": key_id,
+                "fingerprint": ":".join(ids.hexstr(2) for _ in range(16)),
+                "sSHPublicKeyBody": SSH_KEY_BODY,
+                "status": "Active",
+                "uploadDate": iam_date(t),
+            }
+        },
+    )
+
+
+def _with_user(user: str | None, params: dict) -> dict:
+    return {"userName": user, **params} if user else params
+
+
+def _ssh_update(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    status: str = "Inactive",
+    **_: Any,
+):
+    params = {"sSHPublicKeyId": ids.token("APKA", 16), "status": status}
+    return "iam.amazonaws.com", _with_user(user, params), None
+
+
+def _ssh_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", _with_user(user, {"sSHPublicKeyId": ids.token("APKA", 16)}), None
+
+
+def _cert_upload(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    cert_id = ids.token("", 32)
+    return (
+        "iam.amazonaws.com",
+        _with_user(user, {"certificateBody": CERT_BODY}),
+        {
+            "certificate": {
+                "userName": owner,
+                "certificateId": cert_id,
+                "certificateBody": CERT_BODY,
+                "status": "Active",
+                "uploadDate": iam_date(t),
+            }
+        },
+    )
+
+
+def _cert_update(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    status: str = "Inactive",
+    **_: Any,
+):
+    params = {"certificateId": ids.token("", 32), "status": status}
+    return "iam.amazonaws.com", _with_user(user, params), None
+
+
+def _cert_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", _with_user(user, {"certificateId": ids.token("", 32)}), None
+
+
+def _key_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return (
+        "iam.amazonaws.com",
+        _with_user(user, {}) or None,
+        {
+            "accessKey": {
+                "userName": owner,
+                "accessKeyId": ids.access_key(),
+                "status": "Active",
+                "createDate": iam_date(t),
+            }
+        },
+    )
+
+
+def _key_update(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    status: str = "Inactive",
+    **_: Any,
+):
+    params = {"accessKeyId": ids.access_key(), "status": status}
+    return "iam.amazonaws.com", _with_user(user, params), None
+
+
+def _key_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", _with_user(user, {"accessKeyId": ids.access_key()}), None
+
+
+def _login_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    name = owner
+    return (
+        "iam.amazonaws.com",
+        {"userName": name, "passwordResetRequired": True},
+        {
+            "loginProfile": {
+                "userName": name,
+                "createDate": iam_date(t),
+                "passwordResetRequired": True,
+            }
+        },
+    )
+
+
+def _login_update(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", {"userName": owner, "passwordResetRequired": True}, None
+
+
+def _login_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", _with_user(user, {}) or None, None
+
+
+def _change_password(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any
+) -> Shape:
+    # Both passwords are left out of the record by CloudTrail.
+    return "iam.amazonaws.com", None, None
+
+
+def _ssc(owner: str, ids: Ids, t: datetime, service: str) -> dict:
+    name = owner
+    return {
+        "createDate": iam_date(t),
+        "serviceName": service,
+        "serviceUserName": f"{name}-at-{ACCOUNT}",
+        "serviceSpecificCredentialId": ids.token("ACCA", 17),
+        "userName": name,
+        "status": "Active",
+    }
+
+
+def _ssc_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    service = "codecommit.amazonaws.com"
+    return (
+        "iam.amazonaws.com",
+        {"userName": owner, "serviceName": service},
+        {"serviceSpecificCredential": _ssc(owner, ids, t, service)},
+    )
+
+
+def _ssc_reset(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    cred = _ssc(owner, ids, t, "codecommit.amazonaws.com")
+    params = {"serviceSpecificCredentialId": cred["serviceSpecificCredentialId"]}
+    return "iam.amazonaws.com", _with_user(user, params), {"serviceSpecificCredential": cred}
+
+
+def _ssc_update(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    status: str = "Inactive",
+    **_: Any,
+):
+    params = {"serviceSpecificCredentialId": ids.token("ACCA", 17), "status": status}
+    return "iam.amazonaws.com", _with_user(user, params), None
+
+
+def _ssc_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    params = {"serviceSpecificCredentialId": ids.token("ACCA", 17)}
+    return "iam.amazonaws.com", _with_user(user, params), None
+
+
+def _mfa_serial(owner: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:mfa/{owner}"
+
+
+def _mfa_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    name = owner
+    return (
+        "iam.amazonaws.com",
+        {"virtualMFADeviceName": name, "path": "/"},
+        {"virtualMFADevice": {"serialNumber": _mfa_serial(name)}},
+    )
+
+
+def _mfa_enable(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    # The two authentication codes are not recorded.
+    name = owner
+    return "iam.amazonaws.com", _with_user(user, {"serialNumber": _mfa_serial(name)}), None
+
+
+_mfa_deactivate = _mfa_enable
+_mfa_resync = _mfa_enable
+
+
+def _mfa_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "iam.amazonaws.com", {"serialNumber": _mfa_serial(owner)}, None
+
+
+def _policy_update(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", weak: bool = False, **_: Any
+):
+    return (
+        "iam.amazonaws.com",
+        {
+            "minimumPasswordLength": 8 if weak else 14,
+            "requireSymbols": not weak,
+            "requireNumbers": True,
+            "requireUppercaseCharacters": not weak,
+            "requireLowercaseCharacters": True,
+            "allowUsersToChangePassword": True,
+            "maxPasswordAge": 90,
+            "passwordReusePrevention": 1 if weak else 24,
+            "hardExpiry": False,
+        },
+        None,
+    )
+
+
+def _policy_delete(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any
+) -> Shape:
+    return "iam.amazonaws.com", None, None
+
+
+TRAIL = "management-events"
+
+
+def _trail_arn(name: str = TRAIL) -> str:
+    return f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{name}"
+
+
+def _stop_logging(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "cloudtrail.amazonaws.com", {"name": _trail_arn()}, None
+
+
+def _delete_trail(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+    return "cloudtrail.amazonaws.com", {"name": _trail_arn()}, None
+
+
+def _update_trail(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    multi_region: bool = True,
+    global_events: bool = True,
+    validation: bool = True,
+    **_: Any,
+) -> Shape:
+    req = {
+        "name": TRAIL,
+        "isMultiRegionTrail": multi_region,
+        "includeGlobalServiceEvents": global_events,
+        "enableLogFileValidation": validation,
+    }
+    resp = {
+        "name": TRAIL,
+        "s3BucketName": f"aws-cloudtrail-logs-{ACCOUNT}-3f1a2b4c",
+        "includeGlobalServiceEvents": global_events,
+        "isMultiRegionTrail": multi_region,
+        "trailARN": _trail_arn(),
+        "logFileValidationEnabled": validation,
+        "isOrganizationTrail": False,
+    }
+    return "cloudtrail.amazonaws.com", req, resp
+
+
+def _put_event_selectors(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    management: bool = True,
+    advanced: bool = False,
+    **_: Any,
+) -> Shape:
+    if advanced:
+        selectors: list[dict] = []
+        if management:
+            selectors.append(
+                {
+                    "name": "Management events",
+                    "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}],
+                }
+            )
+        selectors.append(
+            {
+                "name": "S3 data events",
+                "fieldSelectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                ],
+            }
+        )
+        return (
+            "cloudtrail.amazonaws.com",
+            {"trailName": TRAIL, "advancedEventSelectors": selectors},
+            {"trailARN": _trail_arn(), "advancedEventSelectors": selectors},
+        )
+    selectors = [
+        {
+            "readWriteType": "All",
+            "includeManagementEvents": management,
+            "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}],
+            "excludeManagementEventSources": [],
+        }
+    ]
+    return (
+        "cloudtrail.amazonaws.com",
+        {"trailName": TRAIL, "eventSelectors": selectors},
+        {"trailARN": _trail_arn(), "eventSelectors": selectors},
+    )
+
+
+SHAPES: dict[str, Callable[..., Shape]] = {
+    "UploadSSHPublicKey": _ssh_upload,
+    "UpdateSSHPublicKey": _ssh_update,
+    "DeleteSSHPublicKey": _ssh_delete,
+    "UploadSigningCertificate": _cert_upload,
+    "UpdateSigningCertificate": _cert_update,
+    "DeleteSigningCertificate": _cert_delete,
+    "CreateAccessKey": _key_create,
+    "UpdateAccessKey": _key_update,
+    "DeleteAccessKey": _key_delete,
+    "CreateLoginProfile": _login_create,
+    "UpdateLoginProfile": _login_update,
+    "DeleteLoginProfile": _login_delete,
+    "ChangePassword": _change_password,
+    "CreateServiceSpecificCredential": _ssc_create,
+    "ResetServiceSpecificCredential": _ssc_reset,
+    "UpdateServiceSpecificCredential": _ssc_update,
+    "DeleteServiceSpecificCredential": _ssc_delete,
+    "CreateVirtualMFADevice": _mfa_create,
+    "EnableMFADevice": _mfa_enable,
+    "DeactivateMFADevice": _mfa_deactivate,
+    "DeleteVirtualMFADevice": _mfa_delete,
+    "ResyncMFADevice": _mfa_resync,
+    "UpdateAccountPasswordPolicy": _policy_update,
+    "DeleteAccountPasswordPolicy": _policy_delete,
+    "StopLogging": _stop_logging,
+    "DeleteTrail": _delete_trail,
+    "UpdateTrail": _update_trail,
+    "PutEventSelectors": _put_event_selectors,
+}
+
+CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
+
+# Events whose target is an IAM user named in requestParameters.userName.
+USER_TARGETED = frozenset(
+    {
+        "UploadSSHPublicKey",
+        "UpdateSSHPublicKey",
+        "DeleteSSHPublicKey",
+        "UploadSigningCertificate",
+        "UpdateSigningCertificate",
+        "DeleteSigningCertificate",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+        "CreateServiceSpecificCredential",
+        "ResetServiceSpecificCredential",
+        "UpdateServiceSpecificCredential",
+        "DeleteServiceSpecificCredential",
+        "EnableMFADevice",
+        "DeactivateMFADevice",
+        "ResyncMFADevice",
+    }
+)
+
+
+# Events whose API requires UserName even when callers act on themselves.
+USER_REQUIRED = frozenset(
+    {
+        "UploadSSHPublicKey",
+        "UpdateSSHPublicKey",
+        "DeleteSSHPublicKey",
+        "UpdateLoginProfile",
+        "CreateServiceSpecificCredential",
+        "EnableMFADevice",
+        "ResyncMFADevice",
+    }
+)
+
+
+def curated_call(
+    event_name: str,
+    identity: dict,
+    ids: Ids,
+    *,
+    time: datetime,
+    target_user: str | None = None,
+    ip: str = "198.51.100.24",
+    user_agent: str | None = None,
+    error_code: str | None = None,
+    **shape_args: Any,
+) -> dict:
+    """Return a record of one curated event, acting on ``target_user`` (None: on oneself).
+
+    ``shape_args`` tune the request (e.g. ``status="Active"``, ``management=False``,
+    ``multi_region=False``, ``advanced=True``, ``weak=True``).
+    """
+    owner = target_user or identity.get("userName") or "alice"
+    user = target_user or (owner if event_name in USER_REQUIRED else None)
+    source, request, response = SHAPES[event_name](user, ids, time, owner=owner, **shape_args)
+    ua = user_agent or CLI_UA.format(command=_cli_command(source, event_name))
+    return api_call(
+        identity,
+        source,
+        event_name,
+        ids,
+        time=time,
+        request=request,
+        response=response,
+        ip=ip,
+        user_agent=ua,
+        error_code=error_code,
+    )
+
+
+def _cli_command(source: str, event_name: str) -> str:
+    service = source.split(".")[0]
+    words = []
+    for ch in event_name:
+        if ch.isupper() and words:
+            words.append("-")
+        words.append(ch.lower())
+    name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa")
+    return f"{service}.{name}"
+
+
+def at(base: datetime, **delta: float) -> datetime:
+    """Return ``base`` shifted by a ``timedelta(**delta)``: a small readability helper."""
+    return base + timedelta(**delta)
