@@ -1,0 +1,85 @@
+"""One entry point that writes a :class:`Report` (scan or audit) in any supported format.
+
+``scan`` and ``audit`` both call :func:`write_report`; adding a format means adding one
+writer here, and both commands get it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from trailguard.findings.model import Report
+from trailguard.findings.summary import summarize, summary_lines
+
+__all__ = ["FORMATS", "summarize", "summary_lines", "write_report"]
+
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "ocsf", "asff", "html")
+
+
+def _writer(fmt: str) -> Callable[[Report, IO[str]], None]:
+    """Import lazily: the table format should not pay for jinja2, nor json for rich."""
+    if fmt == "json":
+        from trailguard.findings.flat import write_json
+
+        return write_json
+    if fmt == "jsonl":
+        from trailguard.findings.flat import write_jsonl
+
+        return write_jsonl
+    if fmt == "csv":
+        from trailguard.findings.flat import write_csv
+
+        return write_csv
+    if fmt == "ocsf":
+        from trailguard.findings.ocsf import write_ocsf
+
+        return write_ocsf
+    if fmt == "asff":
+        from trailguard.findings.asff import write_asff
+
+        return write_asff
+    if fmt == "html":
+        from trailguard.findings.html import write_html
+
+        return write_html
+    raise AssertionError(fmt)  # pragma: no cover - guarded by write_report
+
+
+def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
+    """Write ``report`` as ``fmt`` to the file ``output``, or to stdout when it is None.
+
+    ``fmt`` is one of :data:`FORMATS` (case-insensitive). The file is written to a temporary
+    name beside it and renamed into place, so a failed run never leaves half a report.
+    ``table`` on stdout uses the terminal's colours and width; to a file it is plain text.
+    Raises ValueError for an unknown format, naming the valid ones.
+    """
+    name = fmt.strip().lower()
+    if name not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    if name == "table":
+        from trailguard.findings.table import write_table
+
+        def writer(r: Report, s: IO[str]) -> None:
+            write_table(r, s, terminal=output is None)
+    else:
+        writer = _writer(name)
+
+    if output is None:
+        writer(report, sys.stdout)
+        sys.stdout.flush()
+        return
+    output = Path(output)
+    directory = output.parent if str(output.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            writer(report, stream)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
