@@ -1,15 +1,153 @@
-"""CLI commands of the knowledge base: explain, events, docs build. (stub: being built)"""
+"""CLI commands of the knowledge base: ``explain``, ``events`` and ``docs build``."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from trailguard.kb import render
+from trailguard.kb.loader import KnowledgeBaseError
+from trailguard.kb.lookup import UnknownEventError, filter_entries, resolve
+from trailguard.kb.schema import Entry, Severity
+
+
+class OutputFormat(StrEnum):
+    """Output formats of ``explain``."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class ListFormat(StrEnum):
+    """Output formats of ``events``."""
+
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def explain_command(
+    event: Annotated[str, typer.Argument(help="CloudTrail eventName, e.g. DeleteSSHPublicKey.")],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = OutputFormat.text,
+    service: Annotated[
+        str | None,
+        typer.Option("--service", "-s", help="Service (botocore name) for names found in several."),
+    ] = None,
+) -> None:
+    """Explain a CloudTrail event: what it means, how it hurts, how to respond and harden."""
+    try:
+        found = resolve(event, service)
+    except UnknownEventError as exc:
+        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        raise _fail(f"{exc}.{hint}", 2) from None
+    except KnowledgeBaseError as exc:
+        raise _fail(f"the knowledge base is broken:\n{exc}", 1) from None
+    if isinstance(found, Entry):
+        if fmt is OutputFormat.json:
+            typer.echo(render.entry_json(found))
+        elif fmt is OutputFormat.markdown:
+            typer.echo(render.entry_markdown(found), nl=False)
+        else:
+            Console().print(render.entry_text(found))
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(render.operation_json(found))
+    elif fmt is OutputFormat.markdown:
+        typer.echo(render.operation_markdown(found), nl=False)
+    else:
+        Console().print(render.operation_text(found))
+
+
+def events_command(
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    severity: Annotated[
+        Severity | None,
+        typer.Option(help="At least this severity (info < low < medium < high < critical)."),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(help="Words that must all appear in name, summary or impact text."),
+    ] = None,
+    tactic: Annotated[str | None, typer.Option(help="ATT&CK tactic, e.g. persistence.")] = None,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ListFormat.table,
+    stats: Annotated[
+        bool, typer.Option("--stats", help="Print knowledge-base check counts instead.")
+    ] = False,
+) -> None:
+    """List the curated events, filtered by service, severity, tactic or words."""
+    if stats:
+        from trailguard.kb.stats import main as stats_main
+
+        raise typer.Exit(stats_main())
+    try:
+        entries = filter_entries(service, severity, search, tactic)
+    except KnowledgeBaseError as exc:
+        raise _fail(f"the knowledge base is broken:\n{exc}", 1) from None
+    if fmt is ListFormat.json:
+        rows = [
+            {
+                "event_name": e.event_name,
+                "service": e.service,
+                "category": e.category.value,
+                "severity": e.severity.value,
+                "mitre_attack": [t.id for t in e.mitre_attack],
+                "title": render.title_line(e),
+            }
+            for e in entries
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(entries)} curated event(s)", title_justify="left")
+    for col in ("event", "service", "category", "severity", "ATT&CK", "what"):
+        table.add_column(col, no_wrap=col in ("event", "severity"))
+    for e in entries:
+        table.add_row(
+            e.event_name,
+            e.service,
+            e.category.value,
+            f"[{render.SEVERITY_STYLE[e.severity]}]{e.severity.value}[/]",
+            ", ".join(t.id for t in e.mitre_attack),
+            render.title_line(e),
+        )
+    Console().print(table)
+
+
+def docs_build_command(
+    directory: Annotated[Path, typer.Argument(help="Output directory (created if missing).")],
+) -> None:
+    """Build a static, offline HTML site: one page per curated event plus a filterable index."""
+    from trailguard.kb.site import build_site
+
+    try:
+        written = build_site(directory)
+    except KnowledgeBaseError as exc:
+        raise _fail(f"the knowledge base is broken:\n{exc}", 1) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the site to {directory}: {exc}", 1) from None
+    typer.echo(f"wrote {len(written)} page(s) to {directory}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the knowledge-base commands to the root app."""
-
-    @app.command()
-    def explain(event: str) -> None:
-        """Explain a CloudTrail event."""
-        typer.echo("not built yet", err=True)
-        raise typer.Exit(2)
+    """Add the knowledge-base commands (explain, events, docs build) to the root app."""
+    app.command("explain")(explain_command)
+    app.command("events")(events_command)
+    docs = typer.Typer(help="The knowledge base as a static HTML site.", no_args_is_help=True)
+    docs.command("build")(docs_build_command)
+    app.add_typer(docs, name="docs")

@@ -1,0 +1,90 @@
+"""Find what to explain for an event name: a curated entry, or botocore's model of it."""
+
+from __future__ import annotations
+
+import difflib
+
+from trailguard.kb import botocore_index as bi
+from trailguard.kb.loader import get_entry, load_entries
+from trailguard.kb.schema import Entry, Severity
+
+
+class UnknownEventError(LookupError):
+    """An event name that is neither curated nor an operation botocore knows."""
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+def resolve(event: str, service: str | None = None) -> Entry | list[bi.OperationInfo]:
+    """The curated entry for `event`, else botocore's description of it (one per service).
+
+    `service` restricts the answer to one service (for names that exist in several).
+    Raises UnknownEventError, with the closest known names, when nothing matches.
+    """
+    name = event.strip()
+    entry = get_entry(name)
+    if entry is not None and (service is None or service == entry.service):
+        return entry
+    if service is not None and not bi.has_model(service) and (entry is None):
+        close = difflib.get_close_matches(service, list(bi.services()), n=5)
+        raise UnknownEventError(f"unknown service {service!r}", close)
+    found = bi.find_operation(name)
+    if not found:
+        suggestions = bi.closest_names(name, extra=list(load_entries()))
+        raise UnknownEventError(
+            f"unknown event {name!r}: not curated and not an AWS API", suggestions
+        )
+    if service is not None:
+        pairs = [(op, svc) for op, svc in found if svc == service]
+        if not pairs:
+            where = sorted({svc for _, svc in found})
+            raise UnknownEventError(
+                f"{found[0][0]} is not an operation of {service!r}; "
+                f"it exists in {', '.join(where)}",
+                [],
+            )
+        found = pairs
+    return [bi.operation_info(svc, op) for op, svc in found]
+
+
+SEVERITY_ORDER = list(Severity)
+
+
+def filter_entries(
+    service: str | None = None,
+    min_severity: Severity | None = None,
+    search: str | None = None,
+    tactic: str | None = None,
+) -> list[Entry]:
+    """Curated entries matching all given filters, sorted by service then event name.
+
+    `min_severity` keeps entries at least that severe; `search` keeps entries whose name,
+    summary or impact text contains every word (case-insensitive); `tactic` matches an
+    ATT&CK tactic of the entry.
+    """
+    words = [w.lower() for w in (search or "").split()]
+    out: list[Entry] = []
+    for entry in load_entries().values():
+        if service and entry.service != service:
+            continue
+        if min_severity and SEVERITY_ORDER.index(entry.severity) < SEVERITY_ORDER.index(
+            min_severity
+        ):
+            continue
+        if tactic and tactic.lower() not in {t.tactic.lower() for t in entry.mitre_attack}:
+            continue
+        if words:
+            haystack = " ".join(
+                [
+                    entry.event_name,
+                    entry.summary.what,
+                    entry.summary.who_can,
+                    *(f"{i.title} {i.description}" for i in entry.impact),
+                ]
+            ).lower()
+            if not all(w in haystack for w in words):
+                continue
+        out.append(entry)
+    return sorted(out, key=lambda e: (e.service, e.event_name))

@@ -1,0 +1,297 @@
+"""Render knowledge-base entries and botocore fallbacks as terminal text, Markdown or JSON.
+
+Text is a list of rich renderables (print them with a rich Console); Markdown is a page shaped
+like the public event pages (Event Information, Examples of impact, Investigation, Response,
+Hardening with Console / CLI / Python), and JSON is the entry itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from trailguard.kb.botocore_index import OperationInfo
+from trailguard.kb.schema import Action, Entry, FieldNote, Scenario, Severity
+
+SEVERITY_STYLE = {
+    Severity.info: "dim",
+    Severity.low: "green",
+    Severity.medium: "yellow",
+    Severity.high: "bold red",
+    Severity.critical: "bold white on red",
+}
+SCENARIO_TITLE = {
+    Scenario.unauthorized_use: "Unauthorized use",
+    Scenario.malicious_insider: "Malicious insider",
+    Scenario.accident: "Accident",
+}
+NOT_CURATED = "No curated guidance exists for this event yet: this is what botocore's model says."
+
+
+def attack_line(entry: Entry) -> str:
+    """``T1098 Account Manipulation (persistence); ...`` for an entry."""
+    return "; ".join(f"{t.id} {t.name} ({t.tactic})" for t in entry.mitre_attack)
+
+
+def title_line(entry: Entry) -> str:
+    """A one-line title for tables: the first sentence of the summary's `what`."""
+    first = entry.summary.what.strip().split(". ")[0].rstrip(".")
+    return first if len(first) <= 120 else first[:117] + "..."
+
+
+# ---------------------------------------------------------------- text (rich)
+
+
+def _fields_table(title: str, notes: Sequence[FieldNote]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=True, expand=False)
+    table.add_column("field", style="cyan", no_wrap=True)
+    table.add_column("meaning")
+    for note in notes:
+        table.add_row(escape(note.field), escape(note.meaning))
+    return table
+
+
+def _action_text(number: int, action: Action) -> list[RenderableType]:
+    out: list[RenderableType] = [
+        Text.assemble((f"{number}. {action.title}", "bold"), ("  [" + action.id + "]", "dim")),
+        Text(action.why, style="italic"),
+        Text("Console", style="bold underline"),
+    ]
+    for i, step in enumerate(action.console, 1):
+        out.append(Text(f"  {i}. {step}"))
+    out.append(Text("AWS CLI", style="bold underline"))
+    for cmd in action.cli:
+        out.append(Text(f"  # {cmd.explain}", style="dim"))
+        out.append(Syntax(cmd.command, "bash", word_wrap=True, background_color="default"))
+    out.append(Text("Python (boto3)", style="bold underline"))
+    code = action.boto3.code.rstrip("\n")
+    out.append(Syntax(code, "python", line_numbers=False, background_color="default"))
+    out.append(Text(""))
+    return out
+
+
+def entry_text(entry: Entry) -> RenderableType:
+    """The entry as rich renderables, readable in a terminal."""
+    sev = entry.severity
+    header = Text.assemble(
+        (entry.event_name, "bold"),
+        "  ",
+        (f"{entry.service} ({entry.event_source})", "cyan"),
+        "\nseverity ",
+        (sev.value, SEVERITY_STYLE[sev]),
+        f" · category {entry.category.value}",
+        " · changes state" if entry.changes_state else " · read-only",
+        "\nATT&CK ",
+        attack_line(entry),
+    )
+    parts: list[RenderableType] = [Panel(header, expand=False)]
+    parts.append(Rule("What happened", align="left"))
+    parts.append(Text(entry.summary.what))
+    parts.append(Text.assemble(("Who can do it: ", "bold"), entry.summary.who_can))
+    parts.append(_fields_table("Actor fields", entry.summary.actor_fields))
+    parts.append(_fields_table("Target fields", entry.summary.target_fields))
+
+    parts.append(Rule("How it hurts", align="left"))
+    for imp in entry.impact:
+        parts.append(Text.assemble((f"{SCENARIO_TITLE[imp.scenario]}: {imp.title}", "bold")))
+        parts.append(Text(imp.description))
+
+    inv = entry.investigation
+    parts.append(Rule("Investigation", align="left"))
+    parts.append(_fields_table("Fields to read", inv.fields))
+    related = Table(title="Related events", title_justify="left")
+    related.add_column("event", style="cyan", no_wrap=True)
+    related.add_column("window")
+    related.add_column("why")
+    for rel in inv.related_events:
+        related.add_row(rel.event, escape(rel.window), escape(rel.why))
+    parts.append(related)
+    parts.append(Text("Usually benign when:", style="bold"))
+    parts.extend(Text(f"  • {b}") for b in inv.benign)
+
+    parts.append(Rule("Response", align="left"))
+    for i, action in enumerate(entry.response, 1):
+        parts.extend(_action_text(i, action))
+    parts.append(Rule("Hardening", align="left"))
+    for i, action in enumerate(entry.hardening, 1):
+        parts.extend(_action_text(i, action))
+
+    parts.append(Rule("References", align="left"))
+    parts.extend(Text(f"  {ref.title}: {ref.url}") for ref in entry.references)
+    return Group(*parts)
+
+
+def operation_text(infos: Sequence[OperationInfo]) -> RenderableType:
+    """The botocore fallback for one or more services sharing an operation name."""
+    parts: list[RenderableType] = []
+    for info in infos:
+        ro = "read-only" if info.read_only else "may change state"
+        header = Text.assemble(
+            (info.name, "bold"),
+            "  ",
+            (f"{info.service} ({info.event_source})", "cyan"),
+            f"\n{info.service_full_name}",
+            f"\n{ro} ({info.read_only_basis})",
+        )
+        parts.append(Panel(header, expand=False))
+        parts.append(Text(NOT_CURATED, style="yellow"))
+        if info.documentation:
+            parts.append(Text(info.documentation))
+        if len(infos) == 1:
+            params = Table(title="Request parameters", title_justify="left")
+            params.add_column("name", style="cyan")
+            params.add_column("type")
+            params.add_column("required")
+            for p in info.parameters:
+                params.add_row(p.name, p.type, "yes" if p.required else "")
+            if info.parameters:
+                parts.append(params)
+            else:
+                parts.append(Text("No request parameters."))
+            if info.pageable:
+                parts.append(Text("Pageable: use a paginator to read every page."))
+        parts.append(Text(f"CLI reference: {info.cli_reference}", style="dim"))
+    if len(infos) > 1:
+        services = ", ".join(i.service for i in infos)
+        parts.append(
+            Text(
+                f"{infos[0].name} exists in {len(infos)} services ({services}): "
+                "add --service S for its parameters.",
+                style="bold",
+            )
+        )
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_fields(notes: Sequence[FieldNote]) -> list[str]:
+    lines = ["| Field | Meaning |", "| --- | --- |"]
+    lines += [f"| `{n.field}` | {_md_escape(n.meaning)} |" for n in notes]
+    return lines
+
+
+def _md_action(number: int, action: Action) -> list[str]:
+    lines = [f"### {number}. {action.title}", "", action.why.strip(), "", "#### Using Console", ""]
+    lines += [f"{i}. {step}" for i, step in enumerate(action.console, 1)]
+    lines += ["", "#### Using CLI", ""]
+    for cmd in action.cli:
+        lines += [f"{cmd.explain.strip()}", "", "```bash", cmd.command.strip(), "```", ""]
+    lines += ["#### Using Python (boto3)", "", "```python", action.boto3.code.rstrip("\n"), "```"]
+    lines.append("")
+    return lines
+
+
+def entry_markdown(entry: Entry) -> str:
+    """The entry as a Markdown page."""
+    lines = [
+        f"# {entry.event_name}",
+        "",
+        f"**Service:** {entry.service} (`{entry.event_source}`) · "
+        f"**Severity:** {entry.severity.value} · **Category:** {entry.category.value} · "
+        f"**Changes state:** {'yes' if entry.changes_state else 'no'}",
+        "",
+        "**MITRE ATT&CK:** "
+        + ", ".join(
+            f"[{t.id}](https://attack.mitre.org/techniques/{t.id.replace('.', '/')}/) "
+            f"{t.name} ({t.tactic})"
+            for t in entry.mitre_attack
+        ),
+        "",
+        "## Event Information",
+        "",
+        entry.summary.what.strip(),
+        "",
+        f"**Who can do it:** {entry.summary.who_can.strip()}",
+        "",
+        "**Actor fields**",
+        "",
+        *_md_fields(entry.summary.actor_fields),
+        "",
+        "**Target fields**",
+        "",
+        *_md_fields(entry.summary.target_fields),
+        "",
+        "## Examples of impact",
+        "",
+    ]
+    for imp in entry.impact:
+        heading = f"### {SCENARIO_TITLE[imp.scenario]}: {imp.title}"
+        lines += [heading, "", imp.description.strip(), ""]
+    inv = entry.investigation
+    lines += ["## Investigation", "", "**Fields to read**", "", *_md_fields(inv.fields), ""]
+    lines += ["**Related events**", "", "| Event | Window | Why |", "| --- | --- | --- |"]
+    lines += [
+        f"| {r.event} | {_md_escape(r.window)} | {_md_escape(r.why)} |" for r in inv.related_events
+    ]
+    lines += ["", "**Usually benign when**", ""]
+    lines += [f"- {b.strip()}" for b in inv.benign]
+    lines += ["", "## Response", ""]
+    for i, action in enumerate(entry.response, 1):
+        lines += _md_action(i, action)
+    lines += ["## Hardening", ""]
+    for i, action in enumerate(entry.hardening, 1):
+        lines += _md_action(i, action)
+    lines += ["## References", ""]
+    lines += [f"- [{r.title}]({r.url})" for r in entry.references]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def operation_markdown(infos: Sequence[OperationInfo]) -> str:
+    """The botocore fallback as Markdown."""
+    lines: list[str] = []
+    for info in infos:
+        lines += [
+            f"# {info.name} ({info.service})",
+            "",
+            f"> {NOT_CURATED}",
+            "",
+            f"**Service:** {info.service_full_name} (`{info.event_source}`) · "
+            f"**Read-only:** {'yes' if info.read_only else 'no'} ({info.read_only_basis})",
+            "",
+        ]
+        if info.documentation:
+            lines += ["## Event Information", "", info.documentation, ""]
+        if len(infos) == 1:
+            lines += ["## Request parameters", ""]
+            if info.parameters:
+                lines += ["| Name | Type | Required |", "| --- | --- | --- |"]
+                lines += [
+                    f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} |"
+                    for p in info.parameters
+                ]
+            else:
+                lines.append("No request parameters.")
+            lines.append("")
+        lines += ["## References", "", f"- [AWS CLI reference]({info.cli_reference})", ""]
+    if len(infos) > 1:
+        services = ", ".join(i.service for i in infos)
+        lines.append(f"`{infos[0].name}` exists in {len(infos)} services ({services}).")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- json
+
+
+def entry_json(entry: Entry) -> str:
+    """The entry as JSON (the schema's own dump)."""
+    return entry.model_dump_json(indent=2)
+
+
+def operation_json(infos: Sequence[OperationInfo]) -> str:
+    """The botocore fallback as JSON: one object, or a list when several services match."""
+    data = [i.to_dict() for i in infos]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2)
