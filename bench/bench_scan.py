@@ -1,0 +1,183 @@
+"""Benchmark `trailguard scan`: events per second and peak memory against a plain json loop.
+
+Generates N CloudTrail events (default 1,000,000) in S3 delivery format (gzipped
+``{"Records": [...]}`` files in the ``AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`` layout)
+into a temporary folder, then runs, in the same process tree and on the same files:
+
+1. a plain Python loop: ``gzip`` + ``json.load`` over every file (the naive baseline);
+2. ``trailguard scan`` with all shipped rules, as a subprocess.
+
+Each is measured as a child process with ``os.wait4`` (the child's own
+``getrusage`` record) so peak RSS (``ru_maxrss``) belongs to that run alone. Usage::
+
+    python bench/bench_scan.py --events 200000
+    python bench/bench_scan.py --events 1000000 --per-file 2000 --keep /tmp/ct
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from isal import igzip
+
+ACCOUNT = "123456789012"
+
+# A few record shapes seen in real trails; __EID__ etc. are replaced per record.
+_TEMPLATES = [
+    '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE__N__",'
+    '"arn":"arn:aws:iam::123456789012:user/__USER__","accountId":"123456789012",'
+    '"accessKeyId":"AKIAEXAMPLE__N__","userName":"__USER__"},"eventTime":"__TIME__",'
+    '"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1",'
+    '"sourceIPAddress":"__IP__","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1 '
+    'exe/x86_64.ubuntu.22 prompt/off command/ec2.describe-instances",'
+    '"requestParameters":{"instancesSet":{},"filterSet":{},"maxResults":1000},'
+    '"responseElements":null,"requestID":"__RID__","eventID":"__EID__","readOnly":true,'
+    '"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012",'
+    '"eventCategory":"Management","tlsDetails":{"tlsVersion":"TLSv1.3",'
+    '"cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":'
+    '"ec2.us-east-1.amazonaws.com"}}',
+    '{"eventVersion":"1.08","userIdentity":{"type":"AWSService","invokedBy":'
+    '"ec2.amazonaws.com"},"eventTime":"__TIME__","eventSource":"sts.amazonaws.com",'
+    '"eventName":"AssumeRole","awsRegion":"us-east-1","sourceIPAddress":"ec2.amazonaws.com",'
+    '"userAgent":"ec2.amazonaws.com","requestParameters":{"roleArn":'
+    '"arn:aws:iam::123456789012:role/app-role-__N__","roleSessionName":"i-0abc__N__"},'
+    '"responseElements":{"credentials":{"accessKeyId":"ASIAEXAMPLE__N__","sessionToken":'
+    '"HIDDEN","expiration":"Nov 24, 2026, 9:00:00 PM"}},"requestID":"__RID__",'
+    '"eventID":"__EID__","readOnly":true,"resources":[{"accountId":"123456789012",'
+    '"type":"AWS::IAM::Role","ARN":"arn:aws:iam::123456789012:role/app-role-__N__"}],'
+    '"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012",'
+    '"sharedEventID":"__EID__","eventCategory":"Management"}',
+    '{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":'
+    '"AROAEXAMPLE:__USER__","arn":"arn:aws:sts::123456789012:assumed-role/Admin/__USER__",'
+    '"accountId":"123456789012","accessKeyId":"ASIAEXAMPLE__N__","sessionContext":'
+    '{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":'
+    '"arn:aws:iam::123456789012:role/Admin","accountId":"123456789012","userName":"Admin"},'
+    '"attributes":{"creationDate":"__TIME__","mfaAuthenticated":"true"}}},'
+    '"eventTime":"__TIME__","eventSource":"s3.amazonaws.com","eventName":"GetBucketAcl",'
+    '"awsRegion":"eu-west-1","sourceIPAddress":"__IP__","userAgent":"[Boto3/1.34.0]",'
+    '"requestParameters":{"bucketName":"logs-__N__","Host":"logs-__N__.s3.amazonaws.com",'
+    '"acl":""},"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4",'
+    '"CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":'
+    '"AuthHeader","x-amz-id-2":"abc__N__","bytesTransferredOut":512},"requestID":"__RID__",'
+    '"eventID":"__EID__","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,'
+    '"recipientAccountId":"123456789012","eventCategory":"Management"}',
+    '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE__N__",'
+    '"arn":"arn:aws:iam::123456789012:user/__USER__","accountId":"123456789012",'
+    '"accessKeyId":"AKIAEXAMPLE__N__","userName":"__USER__"},"eventTime":"__TIME__",'
+    '"eventSource":"iam.amazonaws.com","eventName":"__WRITE__","awsRegion":"us-east-1",'
+    '"sourceIPAddress":"__IP__","userAgent":"aws-cli/2.15.0",'
+    '"requestParameters":{"userName":"victim-__N__","sSHPublicKeyId":"APKAEXAMPLE__N__"},'
+    '"responseElements":null,"requestID":"__RID__","eventID":"__EID__","readOnly":false,'
+    '"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012",'
+    '"eventCategory":"Management"}',
+]
+# Mostly read-only noise; one record in 50 is a security-relevant IAM write.
+_WRITES = ["DeleteSSHPublicKey", "CreateAccessKey", "DeleteTrail", "StopLogging",
+           "CreateLoginProfile", "DeactivateMFADevice", "UploadSigningCertificate"]
+
+
+def _record(i: int, day: int) -> str:
+    t = 3 if i % 50 == 0 else i % 3
+    hh, mm, ss = (i // 3600) % 24, (i // 60) % 60, i % 60
+    return (
+        _TEMPLATES[t]
+        .replace("__EID__", f"{i:08x}-1111-4222-8333-{i:012x}")
+        .replace("__RID__", f"{i:08X}REQ")
+        .replace("__TIME__", f"2026-11-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}Z")
+        .replace("__IP__", f"198.51.100.{i % 250}")
+        .replace("__USER__", f"user{i % 37}")
+        .replace("__WRITE__", _WRITES[(i // 50) % len(_WRITES)])
+        .replace("__N__", str(i % 997))
+    )
+
+
+def generate(root: Path, events: int, per_file: int = 2000) -> list[Path]:
+    """Write ``events`` records in delivery format under ``root``; return the file paths."""
+    files = []
+    i = 0
+    n_files = (events + per_file - 1) // per_file
+    for f in range(n_files):
+        day = 1 + f % 20
+        folder = root / f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/{day:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        n = min(per_file, events - i)
+        body = '{"Records":[' + ",".join(_record(i + k, day) for k in range(n)) + "]}"
+        i += n
+        path = folder / f"{ACCOUNT}_CloudTrail_us-east-1_202611{day:02d}T0000Z_{f:06d}.json.gz"
+        path.write_bytes(igzip.compress(body.encode(), compresslevel=1))
+        files.append(path)
+    return files
+
+
+_BASELINE = r"""
+import gzip, json, sys
+from pathlib import Path
+n = 0
+for p in sorted(Path(sys.argv[1]).rglob("*.json.gz")):
+    with gzip.open(p, "rb") as fh:
+        n += len(json.load(fh)["Records"])
+print(n)
+"""
+
+
+def _run_child(argv: list[str]) -> tuple[float, float, str]:
+    """Run a child process; return (seconds, its own peak RSS in MB, stdout).
+
+    ``os.wait4`` returns the rusage of that one child, so runs do not mask each other the
+    way ``getrusage(RUSAGE_CHILDREN)`` (a maximum over all children) would.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        secs = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode not in (0, 1):
+            sys.stderr.write(err.read().decode()[-3000:])
+        return secs, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def main() -> None:
+    """Generate the data, run both readers, print events/s and peak RSS for each."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--per-file", type=int, default=2000)
+    ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="tg-bench-"))
+    try:
+        t0 = time.perf_counter()
+        if not any(root.rglob("*.json.gz")):
+            generate(root, args.events, args.per_file)
+        size = sum(p.stat().st_size for p in root.rglob("*.json.gz"))
+        print(f"data: {args.events:,} events, {size / 1e6:.1f} MB gz in {root} "
+              f"(generated in {time.perf_counter() - t0:.1f}s)")
+        rows = []
+        if not args.skip_baseline:
+            secs, rss, out = _run_child([sys.executable, "-c", _BASELINE, str(root)])
+            rows.append(("python json loop (gzip + json.load)", int(out.strip() or 0), secs, rss))
+        cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan", str(root), "--format", "json",
+               "--output", os.devnull, "--fail-on", "critical"]
+        secs, rss, _ = _run_child(cmd)
+        rows.append(("trailguard scan, all rules", args.events, secs, rss))
+        print(f"{'reader':40} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9}")
+        for name, n, s, r in rows:
+            print(f"{name:40} {n:>10,} {s:>8.2f} {n / s:>10,.0f} {r:>7.0f}MB")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

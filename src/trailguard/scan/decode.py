@@ -1,0 +1,328 @@
+"""Recognise what a log file holds and turn it into CloudTrail records (the robust path).
+
+The scanner's fast path hands S3 delivery files (``{"Records": [...]}``) straight to DuckDB.
+Everything else comes through here: JSON lines, JSON arrays, EventBridge envelopes (record
+under ``detail``), LookupEvents items (record as a JSON string in ``CloudTrailEvent``), a
+saved LookupEvents response (``{"Events": [...]}``), single records, and delivery files that
+DuckDB refused. The format is detected from the content, never configured.
+
+Problems are reported, not raised past the caller: a whole input that cannot be used raises
+:class:`InputError` with a reason a person can act on; single bad records inside a good file
+are returned as :class:`RecordProblem` entries and the rest of the file still scans.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+from isal import igzip
+
+from trailguard.scan.schema import COLUMNS
+
+GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 64 * 1024
+# Keys that every CloudTrail record has at least one of (all are optional on their own).
+CLOUDTRAIL_KEYS = frozenset(
+    {"eventVersion", "eventTime", "eventSource", "eventName", "eventID", "userIdentity"}
+)
+DIGEST_KEYS = (b'"digestStartTime"', b'"digestPublicKeyFingerprint"', b'"logFiles"')
+RECORDS_CHUNK = 20_000  # records handed on at a time from big JSON-lines files
+
+
+class InputError(Exception):
+    """A whole file or object cannot be scanned; ``str(err)`` is the reason for the user."""
+
+
+class DigestFile(InputError):
+    """The input is a CloudTrail digest file: skipped on purpose, not an error."""
+
+
+@dataclass
+class RecordProblem:
+    """One record inside an otherwise readable input that could not be used."""
+
+    index: int
+    reason: str
+
+
+@dataclass
+class Decoded:
+    """Records from one chunk of an input, plus the records that had to be left out."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- head sniffing
+
+
+def read_head(raw: bytes) -> bytes:
+    """Return up to HEAD_BYTES of decompressed content from the first bytes of an input.
+
+    ``raw`` is the start of the stored bytes (gzip or plain). A gzip start that does not
+    decompress raises :class:`InputError`.
+    """
+    if raw[:2] != GZIP_MAGIC:
+        return raw[:HEAD_BYTES]
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, HEAD_BYTES)
+    except zlib.error as exc:
+        raise InputError(f"corrupt gzip data ({exc})") from None
+
+
+def is_digest(name: str, head: bytes) -> bool:
+    """True for CloudTrail digest files (signatures over log files, not events)."""
+    if "CloudTrail-Digest" in name:
+        return True
+    start = head[:4096]
+    return start.lstrip().startswith(b"{") and sum(k in start for k in DIGEST_KEYS) >= 2
+
+
+def is_delivery_file(head: bytes) -> bool:
+    """True when the content looks like CloudTrail's S3 delivery format with CloudTrail records.
+
+    The fast path only takes files that start ``{"Records": [`` and whose first record has a
+    CloudTrail key (``eventVersion`` comes first in every delivered record); anything else
+    goes through the robust decoder, which can say what is wrong with it.
+    """
+    text = head.lstrip()
+    if not text.startswith(b"{"):
+        return False
+    body = text[1:].lstrip()
+    if not body.startswith(b'"Records"'):
+        return False
+    body = body[9:].lstrip()
+    if not body.startswith(b":"):
+        return False
+    body = body[1:].lstrip()
+    if not body.startswith(b"["):
+        return False
+    first = body[1:2048]
+    if first.lstrip().startswith(b"]"):
+        return True  # an empty delivery file is valid: zero events
+    return any(b'"' + k.encode() + b'"' in first for k in CLOUDTRAIL_KEYS)
+
+
+# --------------------------------------------------------------------------- full decoding
+
+
+def open_content(stream: IO[bytes]) -> io.BufferedReader:
+    """Wrap a binary file so it yields decompressed content whether or not it is gzipped.
+
+    The result can ``peek`` up to HEAD_BYTES ahead, which format detection relies on.
+    """
+    buffered = io.BufferedReader(stream, HEAD_BYTES)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
+        gz = igzip.IGzipFile(fileobj=buffered, mode="rb")
+        return io.BufferedReader(gz, HEAD_BYTES)  # type: ignore[arg-type]
+    return buffered
+
+
+def _read_all(stream: IO[bytes]) -> bytes:
+    try:
+        return stream.read()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc or type(exc).__name__})") from None
+
+
+def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
+    """Decode one input into chunks of CloudTrail records, detecting its format.
+
+    Raises :class:`InputError` when nothing in the input can be used (not JSON, truncated,
+    corrupt gzip, digest-only, another log source). JSON-lines files are streamed in chunks of
+    at most RECORDS_CHUNK records so a huge export never sits in memory at once.
+    """
+    content = open_content(stream)
+    try:
+        head = content.peek(HEAD_BYTES)[:HEAD_BYTES]  # type: ignore[attr-defined]
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc or type(exc).__name__})") from None
+    text = head.lstrip()
+    if not text:
+        raise InputError("empty file")
+    if is_digest(name, head):
+        raise DigestFile("CloudTrail digest file")
+    first = text[:1]
+    if first == b"{" and _looks_like_json_lines(text):
+        yield from _decode_lines(content)
+        return
+    if first not in (b"{", b"["):
+        raise InputError(_not_json_reason(text))
+    data = _read_all(content)
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if first == b"{" and b"\n{" in data:  # JSON lines whose first line is very long
+            yield from _decode_lines(io.BytesIO(data))
+            return
+        raise InputError(f"not valid JSON, truncated or damaged ({exc})") from None
+    del data
+    out = Decoded()
+    for index, item in enumerate(_top_level_items(doc)):
+        _take(item, index, out)
+    _check_any_cloudtrail(out)
+    yield out
+
+
+def decode_bytes(name: str, data: bytes) -> list[Decoded]:
+    """Decode an input held in memory (see :func:`decode_stream`)."""
+    return list(decode_stream(name, io.BytesIO(data)))
+
+
+def _looks_like_json_lines(text: bytes) -> bool:
+    """True when the first line is a complete JSON object and more content follows it."""
+    newline = text.find(b"\n")
+    if newline < 0:
+        return False
+    line = text[:newline].strip()
+    rest = text[newline + 1 :].lstrip()
+    if not line or not rest:
+        return False
+    try:
+        return isinstance(orjson.loads(line), dict) and rest[:1] == b"{"
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _not_json_reason(text: bytes) -> str:
+    sample = text[:60].decode("utf-8", "replace").splitlines()[0] if text else ""
+    words = sample.split()
+    if len(words) >= 8 and words[0].isdigit():
+        return f"not JSON: space-separated log lines (VPC flow logs?): {sample[:40]!r}"
+    return f"not JSON: starts with {sample[:40]!r}"
+
+
+def _decode_lines(content: IO[bytes]) -> Iterator[Decoded]:
+    out = Decoded()
+    seen_cloudtrail = False
+    index = -1
+    try:
+        for index, line in enumerate(content):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                out.problems.append(RecordProblem(index, f"line {index + 1} is not JSON ({exc})"))
+                continue
+            _take(item, index, out)
+            if len(out.records) >= RECORDS_CHUNK:
+                seen_cloudtrail = True
+                yield out
+                out = Decoded()
+    except (EOFError, OSError, zlib.error) as exc:
+        out.problems.append(
+            RecordProblem(index + 1, f"corrupt or truncated gzip data after line {index + 1} "
+                          f"({exc or type(exc).__name__})")
+        )
+    if not seen_cloudtrail:
+        _check_any_cloudtrail(out)
+    yield out
+
+
+def _top_level_items(doc: Any) -> list[Any]:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        records = doc.get("Records")
+        if isinstance(records, list):
+            return records
+        events = doc.get("Events")
+        if isinstance(events, list) and (not events or _is_lookup_item(events[0])):
+            return events  # a saved LookupEvents response
+        return [doc]
+    return [doc]
+
+
+def _is_lookup_item(item: Any) -> bool:
+    return isinstance(item, dict) and "CloudTrailEvent" in item
+
+
+def unwrap(item: Any) -> dict[str, Any] | str:
+    """Return the CloudTrail record inside ``item``, or a reason why there is none.
+
+    Accepts a bare record, an EventBridge envelope (``detail``) and a LookupEvents item
+    (``CloudTrailEvent``, a JSON string).
+    """
+    if not isinstance(item, dict):
+        return f"not a JSON object ({type(item).__name__})"
+    if "CloudTrailEvent" in item:
+        inner = item["CloudTrailEvent"]
+        if isinstance(inner, str):
+            try:
+                inner = orjson.loads(inner)
+            except orjson.JSONDecodeError as exc:
+                return f"CloudTrailEvent is not valid JSON ({exc})"
+        item = inner
+    elif "detail" in item and "detail-type" in item:
+        item = item["detail"]
+    if not isinstance(item, dict):
+        return f"not a JSON object ({type(item).__name__})"
+    if CLOUDTRAIL_KEYS.isdisjoint(item):
+        return "no CloudTrail fields (eventName, eventSource, eventTime, userIdentity ...)"
+    source = item.get("eventSource")
+    if isinstance(source, str) and source.startswith("aws:"):
+        return f"not a CloudTrail record (eventSource {source!r}: an S3/SQS event notification)"
+    return sanitize(item)
+
+
+def _take(item: Any, index: int, out: Decoded) -> None:
+    rec = unwrap(item)
+    if isinstance(rec, str):
+        out.problems.append(RecordProblem(index, rec))
+    else:
+        out.records.append(rec)
+
+
+def _check_any_cloudtrail(out: Decoded) -> None:
+    if not out.records and out.problems:
+        first = out.problems[0].reason
+        raise InputError(
+            f"no CloudTrail records in {len(out.problems)} JSON item(s): {first}"
+            " (a log from another source?)"
+        )
+
+
+# --------------------------------------------------------------------------- sanitising
+
+_BOOL_COLUMNS = tuple(k for k, v in COLUMNS.items() if v == "BOOLEAN")
+_BOOL_TEXT = {"true": True, "false": False}
+
+
+def sanitize(rec: dict[str, Any]) -> dict[str, Any]:
+    """Make a record loadable with the explicit schema without changing what it says.
+
+    Values of the wrong JSON kind where the schema expects an object or a boolean (which
+    DuckDB refuses for the whole batch) are set aside under ``_malformed`` instead of
+    failing the load; everything else, including odd-looking values, is kept as it is.
+    """
+    bad: dict[str, Any] = {}
+    ui = rec.get("userIdentity")
+    if ui is not None:
+        if not isinstance(ui, dict):
+            bad["userIdentity"] = rec.pop("userIdentity")
+        else:
+            sc = ui.get("sessionContext")
+            if sc is not None and (
+                not isinstance(sc, dict)
+                or not isinstance(sc.get("sessionIssuer") or {}, dict)
+                or not isinstance(sc.get("attributes") or {}, dict)
+            ):
+                bad["userIdentity.sessionContext"] = ui.pop("sessionContext")
+    for key in _BOOL_COLUMNS:
+        value = rec.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, str) and value.lower() in _BOOL_TEXT:
+            rec[key] = _BOOL_TEXT[value.lower()]
+        else:
+            bad[key] = rec.pop(key)
+    if bad:
+        rec["_malformed"] = bad
+    return rec

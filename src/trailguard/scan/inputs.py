@@ -1,0 +1,118 @@
+"""Inputs the scanner reads: local files and S3 objects, each opened as a readable file.
+
+An input yields ``(path, file)`` when opened: ``path`` is something DuckDB can read by name
+(the local path, or an in-memory file for an S3 object, streamed there straight from the
+``get_object`` body: nothing is downloaded to disk), ``file`` the same bytes for Python.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from trailguard.scan.loader import memory_file
+
+# Names picked up when walking a folder (files named on the command line are always read).
+LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+_GLOB_CHARS = set("*?[")
+_DUCKDB_UNSAFE = set("*?[]{}'")
+
+
+@dataclass(frozen=True)
+class LocalInput:
+    """A file on disk."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The path as shown to the user."""
+        return str(self.path)
+
+    @property
+    def size(self) -> int:
+        """Stored size in bytes (0 when unreadable)."""
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    @contextmanager
+    def open(self) -> Iterator[tuple[str | None, IO[bytes]]]:
+        """Yield (path for DuckDB or None when DuckDB would misread the name, open file)."""
+        with open(self.path, "rb") as fh:
+            name = str(self.path)
+            # DuckDB expands glob characters in paths: such names go through Python instead.
+            yield (None if _DUCKDB_UNSAFE & set(name) else name), fh
+
+
+@dataclass(frozen=True)
+class S3Input:
+    """An object in S3, read through the product's boto3 client."""
+
+    client: Any
+    bucket: str
+    key: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        """The object as an s3:// URL."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    @contextmanager
+    def open(self) -> Iterator[tuple[str | None, IO[bytes]]]:
+        """Stream the object body into an in-memory file and yield it."""
+        body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
+        with memory_file("trailguard-s3") as (path, fh):
+            try:
+                shutil.copyfileobj(body, fh, 1024 * 1024)
+            finally:
+                body.close()
+            fh.seek(0)
+            yield path, fh
+
+
+class UsageError(Exception):
+    """A SOURCE argument that cannot name any input (reported as a usage error)."""
+
+
+def expand_local(source: str) -> tuple[list[LocalInput], list[tuple[str, str]]]:
+    """Expand a file, folder (recursively) or glob into inputs.
+
+    Returns ``(inputs, problems)`` where problems are ``(source, reason)`` pairs for
+    arguments that name nothing readable.
+    """
+    path = Path(source).expanduser()
+    if path.is_file():
+        return [LocalInput(path)], []
+    if path.is_dir():
+        return [LocalInput(p) for p in _walk(path)], []
+    if _GLOB_CHARS & set(source):
+        found: list[LocalInput] = []
+        for match in sorted(glob.glob(os.path.expanduser(source), recursive=True)):
+            mpath = Path(match)
+            if mpath.is_dir():
+                found.extend(LocalInput(p) for p in _walk(mpath))
+            elif mpath.is_file():
+                found.append(LocalInput(mpath))
+        if found:
+            return found, []
+        return [], [(source, "no files match this pattern")]
+    if path.exists():
+        return [], [(source, "not a regular file or folder")]
+    return [], [(source, "no such file or folder")]
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for fname in sorted(filenames):
+            if fname.lower().endswith(LOG_SUFFIXES) and not fname.startswith("."):
+                yield Path(dirpath) / fname
