@@ -745,6 +745,7 @@ def curated_call(
     ip: str = "198.51.100.24",
     user_agent: str | None = None,
     error_code: str | None = None,
+    error_message: str | None = None,
     **shape_args: Any,
 ) -> dict:
     """Return a record of one curated event, acting on ``target_user`` (None: on oneself).
@@ -767,6 +768,7 @@ def curated_call(
         ip=ip,
         user_agent=ua,
         error_code=error_code,
+        error_message=error_message,
     )
 
 
