@@ -12,16 +12,14 @@ a duplicate, and a posture check that starts to pass flips the same finding to P
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
-import re
-from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
 from trailguard import __version__
 from trailguard.findings.common import first_seen, iso_z, last_seen
+from trailguard.findings.ids import finding_account, finding_ids, finding_region
 from trailguard.findings.mitre import asff_types
 from trailguard.findings.model import Finding, Report, Resource, Severity, Status
 
@@ -51,7 +49,6 @@ SEVERITY_LABEL = {
     Severity.critical: "CRITICAL",
 }
 COMPLIANCE_STATUS = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.ERROR: "NOT_AVAILABLE"}
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
 def _s(value: object, limit: int | None = None) -> str:
@@ -73,28 +70,8 @@ def _partition(arn_or_region: str | None) -> str:
     return "aws"
 
 
-def _account(f: Finding) -> str | None:
-    candidates = [f.account_id, *(r.account_id for r in f.resources)]
-    if f.actor:
-        candidates.append(f.actor.account_id)
-    return next((a for a in candidates if a and _ACCOUNT_RE.match(a)), None)
-
-
 def _region(f: Finding) -> str:
-    return f.region or next((r.region for r in f.resources if r.region), None) or DEFAULT_REGION
-
-
-def _identity(f: Finding, with_resources: bool) -> str:
-    """What makes this finding this finding (never its timestamps), hashed for the Id."""
-    a = f.actor
-    parts: list[str] = [f.kind, f.rule_id, _account(f) or "", _region(f)]
-    if f.kind == "detection":
-        parts += [f.event_source or "", f.event_name or "", f.error_code or ""]
-        parts += [a.arn or a.principal_id or "", a.source_ip or ""] if a else ["", ""]
-        with_resources = True
-    if with_resources:
-        parts += sorted(r.id for r in f.resources)
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return finding_region(f) or DEFAULT_REGION
 
 
 def _resource(r: Resource, f: Finding) -> dict[str, Any]:
@@ -195,7 +172,7 @@ def _remediation(f: Finding) -> str:
 
 def to_asff(f: Finding, report: Report, finding_id: str) -> dict[str, Any]:
     """One Security Hub finding for ``f``; ``finding_id`` comes from :func:`asff_findings`."""
-    account = _account(f)
+    account = finding_account(f)
     if account is None:
         raise ValueError(
             f"finding {f.rule_id!r} has no 12-digit AWS account id; ASFF requires AwsAccountId"
@@ -256,28 +233,9 @@ def to_asff(f: Finding, report: Report, finding_id: str) -> dict[str, Any]:
 
 
 def asff_findings(report: Report) -> list[dict[str, Any]]:
-    """Every finding of the report in ASFF, with stable, unique Ids.
-
-    A posture finding's Id is its check, account and region, so the same Security Hub finding
-    moves between FAILED and PASSED across runs; where a report holds several results of one
-    check (one per resource), the resources join the Id. A detection's Id covers rule,
-    account, region, event, error, actor, source IP and resources.
-    """
-    base = [(f, _identity(f, with_resources=False)) for f in report.findings]
-    clashes = Counter(key for _, key in base)
-    out: list[dict[str, Any]] = []
-    used: set[str] = set()
-    for f, key in base:
-        if clashes[key] > 1:
-            key = _identity(f, with_resources=True)
-        fid = f"trailguard/{_account(f) or 'unknown'}/{_region(f)}/{f.kind}/{key}"
-        n, unique = 1, fid
-        while unique in used:  # identical findings reported twice: keep both, distinctly
-            n += 1
-            unique = f"{fid}-{n}"
-        used.add(unique)
-        out.append(to_asff(f, report, unique))
-    return out
+    """Every finding of the report in ASFF, with the stable, unique Ids of :mod:`.ids`."""
+    return [to_asff(f, report, fid) for f, fid in zip(report.findings, finding_ids(report),
+                                                    strict=True)]
 
 
 def batches(findings: list[dict[str, Any]], size: int = MAX_BATCH) -> Iterator[list[dict]]:
