@@ -1,0 +1,288 @@
+"""A pySigma backend that turns CloudTrail Sigma rules into DuckDB SQL predicates.
+
+Sigma semantics, as the specification defines them:
+
+* plain string values match case-insensitively (``lower(x) = 'value'``); ``*`` and ``?`` are
+  wildcards (``lower(x) LIKE '...' ESCAPE '\\'`` with literal ``%``, ``_`` and ``\\`` escaped);
+  ``|cased`` makes the match case-sensitive;
+* ``|re`` is case-sensitive unless the ``i`` flag is given; flags become inline ``(?ims)``;
+* a missing field never matches a value, and ``not`` of something about a missing field is
+  true: every negation is written ``(x) IS NOT TRUE`` so SQL's NULL logic cannot swallow it.
+
+The SQL is kept to standard constructs (``lower``, ``LIKE ... ESCAPE``, ``IS NOT TRUE``,
+``CAST``) where possible; DuckDB-specific pieces are ``->>`` (in the pipeline), ``TRY_CAST``
+and ``regexp_matches``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.conversion.base import TextQueryBackend
+from sigma.conversion.state import ConversionState
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
+from sigma.types import (
+    CompareOperators,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCompareExpression,
+    SigmaFieldReference,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaTimestampPart,
+)
+
+from trailguard.sigma.pipeline import (
+    cloudtrail_pipeline,
+    is_cloudtrail_rule,
+    kind_of_sql,
+    rule_label,
+)
+
+
+class RuleCompileError(SigmaError):
+    """A rule cannot be compiled to SQL; the message names the rule and the reason."""
+
+
+def sql_string(s: str) -> str:
+    """A standard SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+class CloudTrailDuckDBBackend(TextQueryBackend):
+    """Sigma -> DuckDB SQL boolean predicate over the CloudTrail ``events`` table."""
+
+    name: ClassVar[str] = "trailguard CloudTrail DuckDB"
+    identifier: ClassVar[str] = "trailguard_duckdb"
+    formats: ClassVar[dict[str, str]] = {"default": "SQL boolean predicate over the events table"}
+    requires_pipeline: ClassVar[bool] = False
+    backend_processing_pipeline: ClassVar[ProcessingPipeline] = cloudtrail_pipeline()
+
+    precedence: ClassVar[tuple[type[ConditionItem], type[ConditionItem], type[ConditionItem]]] = (
+        ConditionNOT,
+        ConditionAND,
+        ConditionOR,
+    )
+    group_expression: ClassVar[str] = "({expr})"
+    token_separator: str = " "
+    or_token: ClassVar[str] = "OR"
+    and_token: ClassVar[str] = "AND"
+    not_token: ClassVar[str] = "NOT"
+    eq_token: ClassVar[str] = " = "
+
+    # Fields arrive from the pipeline as finished SQL expressions: no further quoting.
+    field_quote: ClassVar[str | None] = None
+
+    re_escape: ClassVar[list[str]] = []
+    re_escape_escape_char: bool = False  # DuckDB string literals do not interpret backslashes
+    re_flag_prefix: bool = True
+
+    field_null_expression: ClassVar[str] = "{field} IS NULL"
+    field_exists_expression: ClassVar[str] = "{field} IS NOT NULL"
+    field_not_exists_expression: ClassVar[str] = "{field} IS NULL"
+
+    compare_operators: ClassVar[dict[CompareOperators, str]] = {
+        CompareOperators.LT: "<",
+        CompareOperators.LTE: "<=",
+        CompareOperators.GT: ">",
+        CompareOperators.GTE: ">=",
+        CompareOperators.NEQ: "<>",
+    }
+
+    # ---- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _text(field: str) -> str:
+        """The field as text (booleans and whole JSON values are cast to VARCHAR)."""
+        kind = kind_of_sql(field)
+        if kind in ("boolean", "json"):
+            return f"CAST({field} AS VARCHAR)"
+        if kind == "struct":
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"field {field} is a nested record, not a value: name one of its members"
+            )
+        return field
+
+    @staticmethod
+    def _like_pattern(value: SigmaString) -> str:
+        """SigmaString -> LIKE pattern with %, _ and \\ escaped by a backslash."""
+        return value.convert(
+            escape_char="\\", wildcard_multi="%", wildcard_single="_", add_escaped="\\"
+        )
+
+    def _string_match(self, field: str, value: SigmaString, cased: bool) -> str:
+        text = self._text(field)
+        if value.contains_placeholder():
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"unresolved placeholder in value '{value}'"
+            )
+        if value.contains_special():
+            pattern = self._like_pattern(value)
+            if pattern == "%":  # '*' alone: any value at all
+                return f"{text} IS NOT NULL"
+            if cased:
+                return f"{text} LIKE {sql_string(pattern)} ESCAPE '\\'"
+            return f"lower({text}) LIKE {sql_string(pattern.lower())} ESCAPE '\\'"
+        plain = value.convert(escape_char=None, wildcard_multi=None, wildcard_single=None)
+        if cased:
+            return f"{text} = {sql_string(plain)}"
+        return f"lower({text}) = {sql_string(plain.lower())}"
+
+    # ---- conditions ------------------------------------------------------------------------
+    def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> str | None:
+        """NOT that treats a missing field as non-matching (Sigma) instead of NULL (SQL)."""
+        arg = cond.args[0]
+        if arg is None:
+            return None
+        inner = self.convert_condition(arg, state)
+        if not isinstance(inner, str):
+            raise SigmaFeatureNotSupportedByBackendError("deferred expressions are not supported")
+        return f"({inner}) IS NOT TRUE"
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """Case-insensitive string / wildcard match."""
+        assert isinstance(cond.value, SigmaString)
+        return self._string_match(cond.field, cond.value, cased=False)
+
+    def convert_condition_field_eq_val_str_case_sensitive(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``|cased``: case-sensitive string / wildcard match."""
+        assert isinstance(cond.value, SigmaCasedString)
+        return self._string_match(cond.field, cond.value, cased=True)
+
+    def convert_condition_field_eq_val_num(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """Numbers compare as text: record values are text, and a number never errors."""
+        assert isinstance(cond.value, SigmaNumber)
+        return f"{self._text(cond.field)} = {sql_string(str(cond.value))}"
+
+    def convert_condition_field_eq_val_bool(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``true``/``false``: a real boolean column compares as boolean, text as 'true'/'false'."""
+        assert isinstance(cond.value, SigmaBool)
+        b = cond.value.boolean
+        if kind_of_sql(cond.field) == "boolean":
+            return f"{cond.field} = {'true' if b else 'false'}"
+        return f"lower({self._text(cond.field)}) = {sql_string('true' if b else 'false')}"
+
+    def convert_condition_field_eq_val_re(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``|re``: RE2 search (unanchored), flags i/m/s as an inline group."""
+        assert isinstance(cond.value, SigmaRegularExpression)
+        regex = self.convert_value_re(cond.value, state)
+        return f"regexp_matches({self._text(cond.field)}, {sql_string(str(regex))})"
+
+    def convert_condition_field_compare_op_val(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``|gt`` etc.: numeric comparison; non-numeric text never matches (no error)."""
+        value = cond.value
+        assert isinstance(value, SigmaCompareExpression)
+        if isinstance(value.number, SigmaTimestampPart):
+            raise SigmaFeatureNotSupportedByBackendError(
+                "timestamp part modifiers are not supported"
+            )
+        op = self.compare_operators[value.op]
+        return f"TRY_CAST({self._text(cond.field)} AS DOUBLE) {op} {value.number}"
+
+    def convert_condition_field_eq_field(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``|fieldref``: case-insensitive comparison of two fields of the same record."""
+        ref = cond.value
+        assert isinstance(ref, SigmaFieldReference)
+        left = f"lower({self._text(cond.field)})"
+        right = f"lower({self._text(ref.field)})"
+        if ref.starts_with and ref.ends_with:
+            return f"position({right} IN {left}) > 0"
+        if ref.starts_with:  # value of field 1 starts with the value of field 2
+            return f"position({right} IN {left}) = 1"
+        if ref.ends_with:  # value of field 1 ends with the value of field 2
+            return f"right({left}, length({right})) = {right}"
+        return f"{left} = {right}"
+
+    def convert_condition_field_eq_val_timestamp_part(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        raise SigmaFeatureNotSupportedByBackendError("timestamp part modifiers are not supported")
+
+    def _keyword_error(
+        self, cond: ConditionValueExpression
+    ) -> SigmaFeatureNotSupportedByBackendError:
+        return SigmaFeatureNotSupportedByBackendError(
+            f"keyword (field-less) detection '{cond.value}' is not supported for CloudTrail: "
+            "name the field to match, e.g. 'eventName: ...' or 'userAgent|contains: ...'",
+            source=cond.source,
+        )
+
+    def convert_condition_val_str(self, cond: ConditionValueExpression, state: ConversionState):
+        raise self._keyword_error(cond)
+
+    def convert_condition_val_num(self, cond: ConditionValueExpression, state: ConversionState):
+        raise self._keyword_error(cond)
+
+    def convert_condition_val_re(self, cond: ConditionValueExpression, state: ConversionState):
+        raise self._keyword_error(cond)
+
+    def convert_condition_query_expr(self, cond: ConditionValueExpression, state: ConversionState):
+        raise self._keyword_error(cond)
+
+
+_BACKEND: CloudTrailDuckDBBackend | None = None
+
+
+def _backend() -> CloudTrailDuckDBBackend:
+    global _BACKEND
+    if _BACKEND is None:
+        _BACKEND = CloudTrailDuckDBBackend()
+    return _BACKEND
+
+
+def compile_rule(rule: SigmaRule) -> str:
+    """SQL boolean predicate over the ``events`` table for one CloudTrail Sigma rule.
+
+    The rule object is not modified. Raises :class:`RuleCompileError` naming the rule when its
+    logsource is not aws/cloudtrail, a field is unknown, or a construct is unsupported.
+    """
+    if not isinstance(rule, SigmaRule):
+        raise RuleCompileError(f"not a detection rule: {type(rule).__name__}")
+    if not is_cloudtrail_rule(rule):
+        ls = rule.logsource
+        raise RuleCompileError(
+            f"rule {rule_label(rule)}: logsource must be product 'aws', service 'cloudtrail' "
+            f"(got product={ls.product!r}, service={ls.service!r})"
+        )
+    work = copy.deepcopy(rule)
+    work._output = True
+    work._backreferences = []
+    try:
+        queries: list[Any] = _backend().convert_rule(work)
+    except RuleCompileError:
+        raise
+    except SigmaError as e:
+        msg = str(e)
+        if "rule '" in msg and str(rule.title) in msg:
+            raise RuleCompileError(msg) from None
+        raise RuleCompileError(f"rule {rule_label(rule)}: {msg}") from None
+    if not queries:
+        raise RuleCompileError(f"rule {rule_label(rule)}: produced no query")
+    if len(queries) == 1:
+        return str(queries[0])
+    return " OR ".join(f"({q})" for q in queries)

@@ -1,0 +1,199 @@
+"""Evaluate a Sigma rule collection over the ``events`` table in one pass, with correlations.
+
+``Detector.run`` issues a single SELECT per batch: the WHERE clause is the OR of every rule's
+predicate, and for the (few) rows that pass, one column lists the ids of the rules that matched.
+Correlation rules keep only what they need from matches of the rules they reference, across
+batches; ``Detector.finish`` evaluates them after the last batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.rule import SigmaRule
+
+from trailguard.scan.schema import TABLE
+from trailguard.sigma.backend import RuleCompileError, compile_rule
+from trailguard.sigma.correlation import CorrelationTracker
+from trailguard.sigma.pipeline import field_sql
+from trailguard.sigma.records import row_to_record
+
+log = logging.getLogger(__name__)
+
+FETCH_ROWS = 10_000
+
+
+@dataclass
+class Match:
+    """A rule that fired: on one record (detection rule) or on a group of records (correlation)."""
+
+    rule: SigmaRule | SigmaCorrelationRule
+    record: dict[str, Any] | None = None
+    group: dict[str, Any] = field(default_factory=dict)
+    count: int = 1
+    first_time: str | None = None
+    last_time: str | None = None
+    event_ids: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # correlation: referenced rules that fired
+
+    @property
+    def is_correlation(self) -> bool:
+        """True for a correlation match (no single record)."""
+        return isinstance(self.rule, SigmaCorrelationRule)
+
+    @property
+    def rule_id(self) -> str:
+        """The rule's id, or its name / title when it has none."""
+        return str(self.rule.id or self.rule.name or self.rule.title)
+
+    @property
+    def title(self) -> str:
+        """The rule's title."""
+        return str(self.rule.title)
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Detector:
+    """All rules of a collection, compiled once, evaluated batch after batch."""
+
+    def __init__(self, collection: SigmaCollection, max_correlation_events: int = 100_000) -> None:
+        collection.resolve_rule_references()
+        self.rules: list[SigmaRule] = []
+        self.predicates: list[str] = []
+        self.outputs: list[bool] = []
+        errors: list[str] = []
+        for rule in collection.rules:
+            if isinstance(rule, SigmaRule):
+                try:
+                    self.predicates.append(compile_rule(rule))
+                except RuleCompileError as e:
+                    errors.append(str(e))
+                    continue
+                self.rules.append(rule)
+                self.outputs.append(bool(getattr(rule, "_output", True)))
+        index = {id(r): i for i, r in enumerate(self.rules)}
+        self.trackers: list[CorrelationTracker] = []
+        for rule in collection.rules:
+            if isinstance(rule, SigmaCorrelationRule):
+                try:
+                    self.trackers.append(CorrelationTracker(rule, max_correlation_events))
+                except RuleCompileError as e:
+                    errors.append(str(e))
+        if errors:
+            raise RuleCompileError("; ".join(errors))
+        # For each detection rule: [(tracker, ref_index)] it feeds.
+        self.feeds: list[list[tuple[CorrelationTracker, int]]] = [[] for _ in self.rules]
+        extra_paths: dict[str, str] = {}
+        for tracker in self.trackers:
+            for ref_index, target in enumerate(tracker.refs):
+                if id(target) not in index:
+                    raise RuleCompileError(
+                        f"correlation rule '{tracker.rule.title}' references a rule that failed "
+                        "to compile"
+                    )
+                self.feeds[index[id(target)]].append((tracker, ref_index))
+                for path in tracker.paths_for(ref_index):
+                    extra_paths.setdefault(path, f"__tg_f{len(extra_paths)}")
+        self.extra_paths = extra_paths
+        self.rows_scanned = 0
+
+    def query(self, table: str = TABLE) -> str:
+        """The single SELECT that finds all matching rows of ``table`` and which rules matched."""
+        if not self.predicates:
+            return ""
+        flags = ", ".join(f"CASE WHEN {p} THEN '{i}' END" for i, p in enumerate(self.predicates))
+        extra = "".join(
+            f", {field_sql(path)} AS {alias}" for path, alias in self.extra_paths.items()
+        )
+        where = " OR ".join(f"({p})" for p in self.predicates)
+        return (
+            f"SELECT concat_ws(',', {flags}) AS __tg_rules{extra}, * "
+            f"FROM {_quote_ident(table)} WHERE {where}"
+        )
+
+    def run(self, con: duckdb.DuckDBPyConnection, table: str = TABLE) -> list[Match]:
+        """Evaluate every rule over the rows now in ``table``; return detection-rule matches.
+
+        Matches of rules referenced by correlation rules also feed the correlation state, which
+        persists until :meth:`finish`.
+        """
+        sql = self.query(table)
+        if not sql:
+            return []
+        cur = con.execute(sql)
+        desc = cur.description or []
+        names = [d[0] for d in desc]
+        types = [str(d[1]) for d in desc]
+        n_extra = 1 + len(self.extra_paths)
+        rec_names, rec_types = names[n_extra:], types[n_extra:]
+        alias_pos = {alias: 1 + k for k, alias in enumerate(self.extra_paths.values())}
+        path_pos = {path: alias_pos[alias] for path, alias in self.extra_paths.items()}
+        try:
+            ev_time_pos = rec_names.index("eventTime") + n_extra
+            ev_id_pos = rec_names.index("eventID") + n_extra
+        except ValueError:
+            ev_time_pos = ev_id_pos = -1
+        matches: list[Match] = []
+        while True:
+            rows = cur.fetchmany(FETCH_ROWS)
+            if not rows:
+                break
+            for row in rows:
+                ids = [int(x) for x in row[0].split(",")] if row[0] else []
+                record: dict[str, Any] | None = None
+                for i in ids:
+                    if self.outputs[i]:
+                        if record is None:
+                            record = row_to_record(rec_names, rec_types, row[n_extra:])
+                        matches.append(
+                            Match(
+                                rule=self.rules[i],
+                                record=record,
+                                first_time=record.get("eventTime"),
+                                last_time=record.get("eventTime"),
+                                event_ids=[record["eventID"]] if record.get("eventID") else [],
+                            )
+                        )
+                    for tracker, ref_index in self.feeds[i]:
+                        values = {p: row[path_pos[p]] for p in tracker.paths_for(ref_index)}
+                        tracker.add(
+                            ref_index,
+                            values,
+                            row[ev_time_pos] if ev_time_pos >= 0 else None,
+                            row[ev_id_pos] if ev_id_pos >= 0 else None,
+                        )
+        return matches
+
+    def finish(self) -> list[Match]:
+        """Correlation matches over everything seen by :meth:`run`; call after the last batch."""
+        out: list[Match] = []
+        for tracker in self.trackers:
+            if tracker.dropped:
+                log.warning(
+                    "correlation rule '%s': %d events not kept (no valid eventTime or over the "
+                    "memory bound of %d)",
+                    tracker.rule.title,
+                    tracker.dropped,
+                    tracker.max_events,
+                )
+            for w in tracker.finish():
+                out.append(
+                    Match(
+                        rule=tracker.rule,
+                        group=w.group,
+                        count=w.count,
+                        first_time=w.first_time,
+                        last_time=w.last_time,
+                        event_ids=w.event_ids,
+                        rules=w.rules,
+                    )
+                )
+        return out

@@ -1,0 +1,72 @@
+"""Load Python CloudTrail records into DuckDB with the explicit scan schema, and read rows back."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import Any
+
+import duckdb
+import orjson
+
+from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, TABLE
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def columns_literal() -> str:
+    """The ``columns=`` struct literal for ``read_json`` built from scan/schema.py."""
+    return "{" + ", ".join(f"'{name}': '{typ}'" for name, typ in COLUMNS.items()) + "}"
+
+
+def records_to_table(
+    con: duckdb.DuckDBPyConnection, records: list[dict[str, Any]], table: str = TABLE
+) -> None:
+    """Replace ``table`` with the given CloudTrail records, read with the explicit schema.
+
+    Records go through NDJSON and ``read_json(columns=..., records=true)``, exactly the path the
+    file readers take, so a rule's example events are typed as real logs are. Unknown keys are
+    ignored; missing keys are NULL.
+    """
+    name = _quote_ident(table)
+    if not records:
+        cols = ", ".join(f"{_quote_ident(c)} {t}" for c, t in COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({cols})")
+        return
+    fd, path = tempfile.mkstemp(prefix="trailguard-records-", suffix=".ndjson")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for rec in records:
+                fh.write(orjson.dumps(rec))
+                fh.write(b"\n")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_json("
+            f"'{path.replace(chr(39), chr(39) * 2)}', columns={columns_literal()}, "
+            "format='newline_delimited', records=true)"
+        )
+    finally:
+        os.unlink(path)
+
+
+def _strip_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def row_to_record(names: list[str], types: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    """One DuckDB row as a CloudTrail-shaped dict: JSON parsed, NULL members left out."""
+    rec: dict[str, Any] = {}
+    for name, typ, value in zip(names, types, row, strict=True):
+        if value is None:
+            continue
+        if isinstance(value, str) and (typ == "JSON" or name in JSON_COLUMNS):
+            with contextlib.suppress(orjson.JSONDecodeError):
+                value = orjson.loads(value)
+        elif isinstance(value, dict):
+            value = _strip_nulls(value)
+        rec[name] = value
+    return rec
