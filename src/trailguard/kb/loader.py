@@ -119,3 +119,9 @@ def _by_lower() -> dict[str, Entry]:
 def get_entry(event_name: str) -> Entry | None:
     """The curated entry for `event_name` (case-insensitive), or None when not curated."""
     return _by_lower().get(event_name.strip().lower())
+
+
+def clear_cache() -> None:
+    """Forget loaded entries (for tests that swap the knowledge directory)."""
+    load_entries.cache_clear()
+    _by_lower.cache_clear()

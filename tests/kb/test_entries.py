@@ -1,0 +1,100 @@
+"""Every shipped knowledge-base entry is correct by construction.
+
+One test per entry file (schema, naming, botocore names), per CLI command, per boto3 snippet
+(static model check) and per runnable snippet (run on the moto server, then its `expect`s).
+Test ids name the event and the action: ``pytest tests/kb -k DeleteSSHPublicKey``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trailguard.kb import verify
+from trailguard.kb.loader import KnowledgeBaseError, iter_entry_files, load_entry_file
+from trailguard.kb.schema import Action, Entry
+from trailguard.kb.snippet_runner import run_snippet
+
+FILES = list(iter_entry_files())
+
+
+def _parsed() -> list[tuple[str, Entry]]:
+    out = []
+    for rel, item in FILES:
+        try:
+            out.append((rel, load_entry_file(item, rel)))
+        except KnowledgeBaseError:
+            continue  # reported by test_entry_file_is_valid
+    return out
+
+
+ENTRIES = _parsed()
+ACTIONS: list[tuple[Entry, Action]] = [(e, a) for _, e in ENTRIES for a in e.actions]
+COMMANDS = [(e, a, i) for e, a in ACTIONS for i in range(len(a.cli))]
+RUNNABLE = [(e, a) for e, a in ACTIONS if a.boto3.moto.skip_reason is None]
+
+
+def _ids(items: list[Any]) -> list[str]:
+    out = []
+    for item in items:
+        if len(item) == 3:
+            e, a, i = item
+            out.append(f"{e.event_name}/{a.id}/cli{i + 1}")
+        else:
+            e, a = item
+            out.append(f"{e.event_name}/{a.id}")
+    return out
+
+
+@pytest.mark.parametrize(("rel", "item"), FILES, ids=[rel for rel, _ in FILES])
+def test_entry_file_is_valid(rel: str, item: Any) -> None:
+    entry = load_entry_file(item, rel)  # raises with file + field on schema errors
+    service, filename = rel.split("/")
+    assert filename == f"{entry.event_name}.yaml", "file name must be <event_name>.yaml"
+    assert service == entry.service, "directory must be the entry's service"
+
+
+@pytest.mark.parametrize("entry", [e for _, e in ENTRIES], ids=[e.event_name for _, e in ENTRIES])
+def test_entry_matches_botocore(entry: Entry) -> None:
+    assert verify.check_entry_model(entry) == []
+
+
+@pytest.mark.parametrize("entry", [e for _, e in ENTRIES], ids=[e.event_name for _, e in ENTRIES])
+def test_entry_is_specific(entry: Entry) -> None:
+    """Guidance is event-specific: no two actions share a title, and each names a real step."""
+    titles = [a.title.lower() for a in entry.actions]
+    assert len(titles) == len(set(titles))
+    for action in entry.actions:
+        assert all(step.strip() for step in action.console)
+
+
+def test_event_names_are_unique() -> None:
+    names = [e.event_name for _, e in ENTRIES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(("entry", "action", "index"), COMMANDS, ids=_ids(COMMANDS))
+def test_cli_command_matches_botocore(entry: Entry, action: Action, index: int) -> None:
+    command = action.cli[index].command
+    assert verify.check_cli_command(command) == [], command
+
+
+@pytest.mark.parametrize(("entry", "action"), ACTIONS, ids=_ids(ACTIONS))
+def test_snippet_matches_botocore(entry: Entry, action: Action) -> None:
+    assert verify.check_snippet(action.boto3.code) == []
+
+
+@pytest.mark.parametrize(("entry", "action"), ACTIONS, ids=_ids(ACTIONS))
+def test_snippet_bindings_name_constants(entry: Entry, action: Action) -> None:
+    """`bind` may only rewrite constants the snippet assigns at its top."""
+    constants = verify.top_level_constants(action.boto3.code)
+    assert set(action.boto3.moto.bind) <= set(constants)
+
+
+@pytest.mark.parametrize(("entry", "action"), RUNNABLE, ids=_ids(RUNNABLE))
+def test_snippet_runs_on_moto(
+    entry: Entry, action: Action, aws: str, placeholders: dict[str, Any]
+) -> None:
+    result = run_snippet(action.boto3, placeholders)
+    assert placeholders["password"] not in result.stdout, "the snippet printed a password"
