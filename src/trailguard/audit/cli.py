@@ -1,9 +1,167 @@
-"""CLI command of the posture audit. (stub: being built)"""
+"""`trailguard audit`: read-only posture checks of a live AWS account (or many).
+
+Exit codes (same scheme as ``scan``): 0 nothing at or above ``--fail-on`` and every check ran;
+1 at least one FAIL at or above ``--fail-on`` (wins over 2: something must be fixed either
+way); 2 usage error (bad option, config or check id) or some check could not run (ERROR).
+"""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trailguard.audit.accounts import audit_accounts, org_account_ids, parse_account_ids
+from trailguard.audit.catalog import load_catalog
+from trailguard.audit.config import ConfigError, load_config
+from trailguard.audit.context import ApiCallCounter, error_reason
+from trailguard.audit.engine import UnknownCheckError, check_ids, run_audit, select_checks
+from trailguard.aws import make_session
+from trailguard.findings.model import Finding, Report, Severity, Status
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
+
+
+def exit_code(findings: list[Finding], fail_on: str) -> int:
+    """0, 1 (FAIL at or above ``fail_on``; ``none`` never) or 2 (some check is ERROR)."""
+    if fail_on != "none":
+        bar = Severity.parse(fail_on).rank
+        if any(f.status is Status.FAIL and f.severity.rank >= bar for f in findings):
+            return EXIT_FINDINGS
+    if any(f.status is Status.ERROR for f in findings):
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def summary_text(findings: list[Finding]) -> list[str]:
+    """Lines for stderr: PASS/FAIL/ERROR counts, each broken down by severity."""
+    lines = []
+    for status in Status:
+        group = [f for f in findings if f.status is status]
+        per = [
+            f"{sum(1 for f in group if f.severity is s)} {s.value}"
+            for s in reversed(list(Severity))
+            if any(f.severity is s for f in group)
+        ]
+        lines.append(f"{status.value:5} {len(group):4}" + (f"  ({', '.join(per)})" if per else ""))
+    for f in findings:
+        if f.status is Status.ERROR:
+            acct = f"[{f.account_id}] " if f.account_id else ""
+            lines.append(f"ERROR {acct}{f.rule_id}: {f.reason}")
+    return lines
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"trailguard audit: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
 
 
 def register(app: typer.Typer) -> None:
     """Add the audit command to the root app."""
+
+    @app.command("audit")
+    def audit(
+        profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
+        region: Annotated[str | None, typer.Option(help="AWS region (default: chain).")] = None,
+        config_file: Annotated[
+            Path | None,
+            typer.Option("--config", help="YAML file of thresholds (defaults follow CIS)."),
+        ] = None,
+        checks: Annotated[
+            list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")
+        ] = None,
+        fmt: Annotated[
+            str, typer.Option("--format", help="table|json|jsonl|csv|ocsf|asff|html")
+        ] = "table",
+        output: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
+        fail_on: Annotated[
+            str, typer.Option(help=f"Exit 1 on a FAIL at/above: {'|'.join(FAIL_ON_CHOICES)}.")
+        ] = "high",
+        role_name: Annotated[
+            str | None,
+            typer.Option(help="Role to assume in each account (with --accounts or --org)."),
+        ] = None,
+        accounts: Annotated[
+            str | None, typer.Option(help="Comma-separated account ids to audit via --role-name.")
+        ] = None,
+        org: Annotated[bool, typer.Option(help="Audit every ACTIVE organization account.")] = False,
+        workers: Annotated[
+            int, typer.Option(min=1, max=64, help="Accounts audited in parallel.")
+        ] = 4,
+        list_checks: Annotated[bool, typer.Option(help="List the check ids and exit.")] = False,
+    ) -> None:
+        """Audit IAM, root, CloudTrail and alerting posture (read-only; CIS AWS Foundations)."""
+        if list_checks:
+            catalog = load_catalog()
+            for cid in check_ids():
+                m = catalog[cid]
+                cis = ",".join(m.cis) or "-"
+                typer.echo(f"{cid:62} {m.severity.value:8} CIS {cis:12} {m.title}")
+            raise typer.Exit(EXIT_OK)
+        from trailguard.findings.output import FORMATS, write_report
+
+        if fmt.strip().lower() not in FORMATS:
+            _fail(f"unknown --format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        if fail_on.strip().lower() not in FAIL_ON_CHOICES:
+            _fail(f"unknown --fail-on {fail_on!r}; choose one of: {', '.join(FAIL_ON_CHOICES)}")
+        fail_on = fail_on.strip().lower()
+        if (accounts or org) and not role_name:
+            _fail("--accounts and --org need --role-name")
+        if accounts and org:
+            _fail("use either --accounts or --org, not both")
+        if role_name and not (accounts or org):
+            _fail("--role-name needs --accounts or --org")
+        try:
+            config = load_config(config_file)
+            selected = select_checks(checks or None)
+            account_ids = parse_account_ids(accounts) if accounts else None
+        except (ConfigError, UnknownCheckError, ValueError) as exc:
+            _fail(str(exc))
+
+        counter = ApiCallCounter()
+        started = time.monotonic()
+        try:
+            session = make_session(profile, region)
+        except BotoCoreError as exc:  # e.g. ProfileNotFound
+            _fail(str(exc))
+        if org:
+            try:
+                account_ids = org_account_ids(session, counter)
+            except (ClientError, BotoCoreError) as exc:
+                _fail(f"cannot list organization accounts: {error_reason(exc)}")
+        if account_ids is not None:
+            typer.echo(f"auditing {len(account_ids)} account(s) with {workers} worker(s)",
+                       err=True)
+            findings = audit_accounts(session, account_ids, role_name or "", config, selected,
+                                      workers=workers, counter=counter)
+        else:
+            findings = run_audit(session, config, selected, counter=counter)
+        elapsed = time.monotonic() - started
+
+        report = Report(
+            command="audit",
+            generated_at=datetime.now(UTC),
+            findings=findings,
+            stats={
+                "accounts": len({f.account_id for f in findings if f.account_id}) or 0,
+                "checks": len(selected),
+                "api_calls": counter.total,
+                "wall_seconds": round(elapsed, 3),
+            },
+        )
+        try:
+            write_report(report, fmt, output)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+        for line in summary_text(findings):
+            typer.echo(line, err=True)
+        typer.echo(f"{counter.total} API call(s) in {elapsed:.1f}s", err=True)
+        raise typer.Exit(exit_code(findings, fail_on))
+
+
+__all__ = ["exit_code", "register", "summary_text"]

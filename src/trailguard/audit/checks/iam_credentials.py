@@ -84,20 +84,33 @@ def _user_keys(ctx: AuditContext, user: str) -> list[dict[str, Any]]:
 
 
 def _resolve_key_id(ctx: AuditContext, row: CredentialRow, key: KeySlot) -> dict[str, Any]:
-    """Find the access key id of a report slot: the listed key created at ``last_rotated``."""
+    """Find the access key id of a report slot: the listed key created at ``last_rotated``.
+
+    Slots are matched in order, each to a key not taken by an earlier slot, so two keys
+    created in the same second still get different ids.
+    """
     if not ctx.config.credentials.resolve_key_ids:
         return {"access_key_id": None}
     try:
         keys = sorted(_user_keys(ctx, row.user), key=lambda k: k["CreateDate"])
     except CheckError as exc:
         return {"access_key_id": None, "access_key_id_error": str(exc)}
-    for k in keys:
-        if key.last_rotated and abs((k["CreateDate"] - key.last_rotated).total_seconds()) < 1:
-            return {"access_key_id": k["AccessKeyId"], "status": k["Status"]}
-    if len(keys) >= key.slot:  # fall back to creation order
-        k = keys[key.slot - 1]
-        return {"access_key_id": k["AccessKeyId"], "status": k["Status"]}
-    return {"access_key_id": None, "access_key_id_error": "key not found by list_access_keys"}
+    taken: set[str] = set()
+    for slot in row.keys:
+        free = [k for k in keys if k["AccessKeyId"] not in taken]
+        same = [
+            k for k in free
+            if slot.last_rotated and abs((k["CreateDate"] - slot.last_rotated).total_seconds()) < 1
+        ]
+        pick = (same or free or [None])[0]
+        if slot.slot == key.slot:
+            if pick is None:
+                return {"access_key_id": None,
+                        "access_key_id_error": "key not found by list_access_keys"}
+            return {"access_key_id": pick["AccessKeyId"], "status": pick["Status"]}
+        if pick is not None and (slot.active or slot.last_rotated):
+            taken.add(pick["AccessKeyId"])
+    return {"access_key_id": None, "access_key_id_error": "no such key slot"}
 
 
 def _key_resource(ctx: AuditContext, row: CredentialRow, key: KeySlot, **extra: Any) -> Resource:

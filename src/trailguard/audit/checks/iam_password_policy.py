@@ -106,7 +106,7 @@ def number(ctx: AuditContext) -> CheckOutcome:
 def expiry(ctx: AuditContext) -> CheckOutcome:
     """FAIL when passwords never expire or expire later than the configured days (90)."""
     want = ctx.config.password_policy.max_age_days
-    have = (password_policy(ctx) or {}).get("MaxPasswordAge")
+    have = (password_policy(ctx) or {}).get("MaxPasswordAge") or None  # 0/absent: never
     return _outcome(
         ctx, have is not None and have <= want,
         f"MaxPasswordAge is {have if have is not None else 'not set (never expire)'}",
