@@ -1,9 +1,211 @@
-"""CLI command `rules`: list and export the shipped Sigma rules. (stub: being built)"""
+"""CLI command group `rules`: list, test and export the Sigma detection rules."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from trailguard.detection.catalog import LEVELS, Catalog, CatalogError, RuleInfo, load_rules
+
+rules_app = typer.Typer(
+    help="List, test and export trailguard's Sigma detection rules.",
+    no_args_is_help=False,
+    add_completion=False,
+)
+
+
+class ListFormat(StrEnum):
+    """Output formats of `trailguard rules`."""
+
+    table = "table"
+    json = "json"
+
+
+RulesDirs = Annotated[
+    list[Path] | None,
+    typer.Option("--rules-dir", help="Also load Sigma rules from this directory (repeatable)."),
+]
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
+def _load(rules_dirs: list[Path] | None, require_examples: bool = True) -> Catalog:
+    try:
+        return load_rules(rules_dirs or (), require_examples=require_examples)
+    except CatalogError as e:
+        err = _stderr()
+        err.print(f"[red]error:[/red] {len(e.problems)} problem(s) in the detection rules:")
+        for problem in e.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _short(names: list[str], limit: int = 3) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" (+{len(names) - limit} more)"
+
+
+def _selected(
+    catalog: Catalog, level: str | None, event: str | None, include_inputs: bool
+) -> list[RuleInfo]:
+    minimum = LEVELS.index(level) if level else 0
+    out = []
+    for info in catalog.rules:
+        if info.kind == "correlation-input" and not include_inputs:
+            continue
+        if info.level in LEVELS and LEVELS.index(info.level) < minimum:
+            continue
+        if event and event.lower() not in {n.lower() for n in info.event_names + info.explain}:
+            continue
+        out.append(info)
+    # Most severe first; the catalog's file order otherwise.
+    return sorted(out, key=lambda i: -LEVELS.index(i.level) if i.level in LEVELS else 0)
+
+
+@rules_app.callback(invoke_without_command=True)
+def rules_command(
+    ctx: typer.Context,
+    output_format: Annotated[
+        ListFormat,
+        typer.Option("--format", "-f", help="table (for people) or json (for scripts)."),
+    ] = ListFormat.table,
+    level: Annotated[
+        str | None,
+        typer.Option(help=f"Only rules at or above this level ({', '.join(LEVELS)})."),
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option(help="Only rules about this event name, e.g. DeleteAccessKey.")
+    ] = None,
+    all_rules: Annotated[
+        bool, typer.Option("--all", help="Also list helper rules that only feed correlations.")
+    ] = False,
+    rules_dir: RulesDirs = None,
+) -> None:
+    """List the detection rules: id, title, level, ATT&CK, events and what to `explain`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if level is not None and level.lower() not in LEVELS:
+        _stderr().print(f"[red]error:[/red] --level must be one of {', '.join(LEVELS)}")
+        raise typer.Exit(2)
+    catalog = _load(rules_dir)
+    infos = _selected(catalog, level.lower() if level else None, event, all_rules)
+    if output_format is ListFormat.json:
+        typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+        return
+    console = Console()
+    wide = console.width >= 150
+    table = Table(title=f"trailguard detection rules ({len(infos)})")
+    table.add_column("Id" if wide else "Id (prefix)", no_wrap=True, style="dim")
+    table.add_column("Title", min_width=20)
+    table.add_column("Level")
+    table.add_column("ATT&CK")
+    table.add_column("Events")
+    if wide:
+        table.add_column("Explain")
+    styles = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+    for info in infos:
+        title = info.title + (f" [dim]({info.kind})[/dim]" if info.kind != "detection" else "")
+        row = [
+            info.id if wide else info.id[:8],
+            title,
+            f"[{styles.get(info.level, 'white')}]{info.level.replace('informational', 'info')}[/]",
+            ", ".join(info.techniques),
+            _short(info.event_names, 3 if wide else 1),
+        ]
+        if wide:
+            row.append(_short(info.explain, 2))
+        table.add_row(*row)
+    console.print(table)
+    if not wide:
+        console.print(
+            "[dim]Full ids, explain entries, tags and CIS controls: "
+            "trailguard rules --format json[/dim]"
+        )
+
+
+@rules_app.command("test")
+def test_command(
+    rules_dir: RulesDirs = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show passing examples too.")
+    ] = False,
+) -> None:
+    """Run every rule's embedded examples through the detection engine; exit 1 on a failure."""
+    from trailguard.detection.examples import run_examples
+
+    catalog = _load(rules_dir)
+    results = run_examples(catalog)
+    failed = [r for r in results if not r.ok]
+    console = Console()
+    shown = results if verbose else failed
+    if shown:
+        table = Table(title="Rule examples" if verbose else "Failing rule examples")
+        table.add_column("Rule")
+        table.add_column("Example")
+        table.add_column("Expected")
+        table.add_column("Result")
+        for r in shown:
+            expected = "match" if r.example.match else "no match"
+            if r.error:
+                got = f"[red]error: {r.error}[/red]"
+            else:
+                got = (
+                    ("[green]" if r.ok else "[red]") + ("match" if r.fired else "no match") + "[/]"
+                )
+            table.add_row(r.rule.title, r.example.name, expected, got)
+        console.print(table)
+    rules = len({r.rule.id for r in results})
+    console.print(
+        f"{len(results) - len(failed)}/{len(results)} examples passed across {rules} rules"
+        + (f", [red]{len(failed)} failed[/red]" if failed else "")
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("export")
+def export_command(
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target", "-t", help="pySigma backend name, e.g. splunk, lucene, esql, kusto."
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the queries to this file instead of stdout."),
+    ] = None,
+    rules_dir: RulesDirs = None,
+) -> None:
+    """Convert the rules to a SIEM's query language with an installed pySigma backend."""
+    from trailguard.sigma import ExportError, export_rules
+
+    catalog = _load(rules_dir)
+    try:
+        text = export_rules(catalog.collection, target)
+    except ExportError as e:
+        _stderr().print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(2) from None
+    if output is None:
+        typer.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as e:
+        _stderr().print(f"[red]error:[/red] cannot write {output}: {e.strerror}")
+        raise typer.Exit(2) from None
+    _stderr().print(f"wrote {len(catalog)} rules for {target} to {output}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the `rules` command group to the root app."""
+    app.add_typer(rules_app, name="rules")
