@@ -1,0 +1,120 @@
+"""`trailguard rules`: listing, example testing and SIEM export through the root CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rules_helpers import RECORD, make_rule
+from sigma.backends.test import TextQueryTestBackend
+from typer.testing import CliRunner
+
+from trailguard.cli import app
+
+runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def test_json_listing_has_every_alerting_rule(catalog) -> None:
+    result = runner.invoke(app, ["rules", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rules = json.loads(result.stdout)
+    assert len(rules) == sum(1 for i in catalog.rules if i.kind != "correlation-input")
+    stop = next(r for r in rules if r["title"] == "CloudTrail Logging Stopped")
+    assert stop["level"] == "high"
+    assert stop["techniques"] == ["T1562.008"]
+    assert stop["event_names"] == ["StopLogging"]
+    assert stop["explain"] == ["StopLogging"]
+    assert stop["examples"]["match"] >= 1 and stop["examples"]["no_match"] >= 1
+
+
+def test_all_flag_adds_correlation_inputs(catalog) -> None:
+    result = runner.invoke(app, ["rules", "--format", "json", "--all"])
+    assert len(json.loads(result.stdout)) == len(catalog.rules)
+
+
+def test_table_lists_ids_titles_levels_attack_and_events(catalog) -> None:
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0
+    info = next(i for i in catalog.rules if i.name == "tg_iam_delete_ssh_public_key")
+    line = next(ln for ln in result.stdout.splitlines() if info.id in ln)
+    for text in ("IAM SSH Public Key Deleted", "medium", "T1531", "DeleteSSHPublicKey"):
+        assert text in line
+
+
+def test_level_and_event_filters() -> None:
+    result = runner.invoke(
+        app, ["rules", "-f", "json", "--level", "high", "--event", "StopLogging"]
+    )
+    rules = json.loads(result.stdout)
+    titles = {r["title"] for r in rules}
+    assert "CloudTrail Logging Stopped" in titles
+    assert "Root User Changed Credentials or Logging" in titles
+    assert all(r["level"] in ("high", "critical") for r in rules)
+    assert "CloudTrail Trail Settings Changed" not in titles
+
+
+def test_bad_level_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["rules", "--level", "severe"])
+    assert result.exit_code == 2
+    assert "--level must be one of" in result.stderr
+
+
+def test_rules_test_passes_on_shipped_rules(catalog) -> None:
+    result = runner.invoke(app, ["rules", "test"])
+    assert result.exit_code == 0, result.output
+    total = sum(len(i.examples) for i in catalog.rules)
+    assert f"{total}/{total} examples passed across {len(catalog.rules)} rules" in result.stdout
+
+
+def test_rules_test_fails_on_a_wrong_example(rules_dir) -> None:
+    wrong = [
+        {"name": "deleted", "match": True, "event": RECORD},
+        {"name": "also deleted but declared silent", "match": False, "event": RECORD},
+    ]
+    result = runner.invoke(
+        app, ["rules", "test", "--rules-dir", str(rules_dir(make_rule(examples=wrong)))]
+    )
+    assert result.exit_code == 1
+    assert "also deleted but declared silent" in result.stdout
+    assert "1 failed" in result.stdout
+
+
+def test_invalid_extra_rules_exit_2_with_the_problem(rules_dir) -> None:
+    d = rules_dir(make_rule(examples=None))
+    result = runner.invoke(app, ["rules", "--rules-dir", str(d)])
+    assert result.exit_code == 2
+    assert "rule_0.yml" in result.stderr and "no 'examples'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_export_to_unknown_target_explains_how_to_install() -> None:
+    result = runner.invoke(app, ["rules", "export", "--target", "nosuchsiem"])
+    assert result.exit_code == 2
+    assert "unknown export target 'nosuchsiem'" in result.stderr
+    assert "pip install" in result.stderr
+
+
+@pytest.fixture
+def test_backend(monkeypatch):
+    """Make pySigma's reference text backend available as export target "test"."""
+    monkeypatch.setattr(
+        "trailguard.sigma.export.installed_targets", lambda: {"test": TextQueryTestBackend}
+    )
+
+
+def test_export_writes_queries_to_a_file(test_backend, tmp_path, catalog) -> None:
+    out = tmp_path / "rules.txt"
+    result = runner.invoke(app, ["rules", "export", "--target", "test", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert 'eventName="StopLogging"' in text
+    assert "fieldref" in text  # the other-user rules compare actor and target
+    assert "aggregate window=10min count()" in text  # the burst correlation
+    assert "111122223333" not in text
+    assert f"wrote {len(catalog.rules)} rules for test" in result.stderr
+
+
+def test_export_to_stdout(test_backend) -> None:
+    result = runner.invoke(app, ["rules", "export", "-t", "test"])
+    assert result.exit_code == 0
+    assert 'eventName="DeactivateMFADevice"' in result.stdout
