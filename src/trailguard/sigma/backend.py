@@ -101,7 +101,25 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         CompareOperators.NEQ: "<>",
     }
 
+    def __init__(
+        self,
+        processing_pipeline: ProcessingPipeline | None = None,
+        collect_errors: bool = False,
+        lowered: dict[str, str] | None = None,
+        **backend_options: Any,
+    ) -> None:
+        super().__init__(processing_pipeline, collect_errors, **backend_options)
+        # Optional: SQL text of a field -> name of a column that already holds lower(field).
+        # The Detector uses it to lower a field once per row for all rules instead of per rule.
+        self.lowered: dict[str, str] = dict(lowered or {})
+        self.lowered_used: dict[str, int] = {}
+
     # ---- helpers -------------------------------------------------------------------------
+    def _lower(self, text: str) -> str:
+        """``lower(text)``, or the precomputed column holding it."""
+        self.lowered_used[text] = self.lowered_used.get(text, 0) + 1
+        return self.lowered.get(text) or f"lower({text})"
+
     @staticmethod
     def _text(field: str) -> str:
         """The field as text (booleans and whole JSON values are cast to VARCHAR)."""
@@ -133,11 +151,11 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
                 return f"{text} IS NOT NULL"
             if cased:
                 return f"{text} LIKE {sql_string(pattern)} ESCAPE '\\'"
-            return f"lower({text}) LIKE {sql_string(pattern.lower())} ESCAPE '\\'"
+            return f"{self._lower(text)} LIKE {sql_string(pattern.lower())} ESCAPE '\\'"
         plain = value.convert(escape_char=None, wildcard_multi=None, wildcard_single=None)
         if cased:
             return f"{text} = {sql_string(plain)}"
-        return f"lower({text}) = {sql_string(plain.lower())}"
+        return f"{self._lower(text)} = {sql_string(plain.lower())}"
 
     # ---- conditions ------------------------------------------------------------------------
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> str | None:
@@ -179,7 +197,7 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         b = cond.value.boolean
         if kind_of_sql(cond.field) == "boolean":
             return f"{cond.field} = {'true' if b else 'false'}"
-        return f"lower({self._text(cond.field)}) = {sql_string('true' if b else 'false')}"
+        return f"{self._lower(self._text(cond.field))} = {sql_string('true' if b else 'false')}"
 
     def convert_condition_field_eq_val_re(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -208,8 +226,8 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         """``|fieldref``: case-insensitive comparison of two fields of the same record."""
         ref = cond.value
         assert isinstance(ref, SigmaFieldReference)
-        left = f"lower({self._text(cond.field)})"
-        right = f"lower({self._text(ref.field)})"
+        left = self._lower(self._text(cond.field))
+        right = self._lower(self._text(ref.field))
         if ref.starts_with and ref.ends_with:
             return f"position({right} IN {left}) > 0"
         if ref.starts_with:  # value of field 1 starts with the value of field 2
@@ -255,11 +273,12 @@ def _backend() -> CloudTrailDuckDBBackend:
     return _BACKEND
 
 
-def compile_rule(rule: SigmaRule) -> str:
+def compile_rule(rule: SigmaRule, backend: CloudTrailDuckDBBackend | None = None) -> str:
     """SQL boolean predicate over the ``events`` table for one CloudTrail Sigma rule.
 
     The rule object is not modified. Raises :class:`RuleCompileError` naming the rule when its
     logsource is not aws/cloudtrail, a field is unknown, or a construct is unsupported.
+    ``backend`` is for the Detector (precomputed lower-case columns); leave it out otherwise.
     """
     if not isinstance(rule, SigmaRule):
         raise RuleCompileError(f"not a detection rule: {type(rule).__name__}")
@@ -273,7 +292,7 @@ def compile_rule(rule: SigmaRule) -> str:
     work._output = True
     work._backreferences = []
     try:
-        queries: list[Any] = _backend().convert_rule(work)
+        queries: list[Any] = (backend or _backend()).convert_rule(work)
     except RuleCompileError:
         raise
     except SigmaError as e:

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, TABLE
+from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, STRUCT_COLUMNS, TABLE
 
 
 def _quote_ident(name: str) -> str:
@@ -69,4 +69,19 @@ def row_to_record(names: list[str], types: list[str], row: tuple[Any, ...]) -> d
         elif isinstance(value, dict):
             value = _strip_nulls(value)
         rec[name] = value
+    return rec
+
+
+def json_to_record(text: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A row serialized by DuckDB ``to_json`` -> CloudTrail-shaped dict.
+
+    NULL columns and NULL members of STRUCT columns (absent in the original record) are left
+    out; JSON columns are kept exactly as parsed. Keys in ``drop`` (helper columns) are removed.
+    """
+    row = orjson.loads(text)
+    rec: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None or key in drop:
+            continue
+        rec[key] = _strip_nulls(value) if key in STRUCT_COLUMNS else value
     return rec
