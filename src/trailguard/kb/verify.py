@@ -82,7 +82,7 @@ SECRET_OPTION_RE = re.compile(
     r"|private-key|session-token)$"
 )
 # A 40-character AWS secret access key: base64 alphabet with upper, lower and digits.
-SECRET_KEY_RE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
+SECRET_KEY_RE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")
 
 
 def looks_like_secret_key(text: str) -> bool:
@@ -376,6 +376,13 @@ class _SnippetChecker(ast.NodeVisitor):
 
     # -------------------------------------------------------------- helpers
 
+    def used_methods(self) -> set[str]:
+        """Client method names of every service the snippet creates a client for."""
+        out: set[str] = set()
+        for svc in set(self.clients.values()):
+            out |= set(bi.python_methods(svc))
+        return out
+
     def problem(self, node: ast.AST, message: str) -> None:
         line = getattr(node, "lineno", "?")
         text = f"line {line}: {message}"
@@ -600,6 +607,14 @@ class _SnippetChecker(ast.NodeVisitor):
         svc = self.client_of(func.value)
         if svc is not None:
             self.check_client_call(node, svc, func.attr)
+            return
+        if isinstance(func.value, ast.Name) and func.attr in self.used_methods():
+            self.problem(
+                node,
+                f"{func.value.id}.{func.attr}(...) is called on something that is not a boto3 "
+                "client created in the snippet, so it cannot be checked: create clients with "
+                "boto3.client('svc') and use them by that name",
+            )
             return
         if func.attr == "paginate":
             pag = self.paginator_of(func.value)

@@ -1,0 +1,210 @@
+"""The static checkers reject what the public pages got wrong, and accept correct guidance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trailguard.kb import verify
+from trailguard.kb.loader import load_entry_file
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "aws iam delete-ssh-public-key --user-name alice --ssh-public-key-id APKAEXAMPLE123",
+        "aws iam update-login-profile --user-name alice --password-reset-required",
+        "aws iam update-login-profile --user-name alice --no-password-reset-required",
+        "aws iam list-users --max-items 50 --output json",
+        "aws --region us-east-1 iam list-users --query 'Users[].UserName'",
+        "aws iam upload-signing-certificate --user-name alice --certificate-body file://cert.pem",
+        "aws iam create-virtual-mfa-device --virtual-mfa-device-name alice "
+        "--outfile alice.png --bootstrap-method QRCodePNG",
+        "aws iam wait user-exists --user-name alice",
+        "aws s3api get-bucket-policy --bucket trail-logs",
+        "aws configservice describe-config-rules",
+        "aws iam tag-user --user-name alice --tags Key=owner,Value=sec Key=case,Value=42",
+        "aws cloudtrail lookup-events --lookup-attributes "
+        "AttributeKey=EventName,AttributeValue=StopLogging --max-items 10",
+        "aws iam update-access-key --user-name alice --access-key-id AKIAIOSFODNN7EXAMPLE "
+        "--status Inactive",
+    ],
+)
+def test_valid_cli_commands_pass(command: str) -> None:
+    assert verify.check_cli_command(command) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("aws iam enable-mfa --user-name alice", "not an operation of 'aws iam'"),
+        ("aws iam delete-ssh-public-key --user-name alice", "required option --ssh-public-key-id"),
+        ("aws iam list-users --user-nam alice", "--user-nam is not an option"),
+        (
+            "aws iam update-login-profile --user-name a --password Hunter2! "
+            "--password-reset-required",
+            "secret on the command line",
+        ),
+        ("aws iam change-password --old-password a --new-password b", "--old-password"),
+        ("aws iam update-login-profile --user-name a --password-reset-required yes", "no value"),
+        ("aws iam delete-user --no-user-name", "only boolean options"),
+        ("aws s3 ls s3://bucket", "high-level command"),
+        ("aws s3api get-bucket-acl", "required option --bucket"),
+        ("aws config describe-config-rules", "configservice"),
+        ("aws iam create-access-key --user-name a | jq .", "single aws command"),
+        ("iam list-users", "does not start with 'aws'"),
+        ("aws iam", "no operation"),
+        ("aws iam wait user-gone --user-name a", "no waiter"),
+        ("aws iam create-virtual-mfa-device --virtual-mfa-device-name a --foo 1", "--foo"),
+        ("aws iam delete-user --user-name a --user-name b", "given twice"),
+        ("aws iam list-users --region", "takes one value"),
+        (
+            "aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "high-level",
+        ),
+        (
+            "aws iam tag-user --user-name a --tags "
+            "Key=k,Value=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "secret access key",
+        ),
+        ("aws iam list-users 'unterminated", "cannot tokenize"),
+    ],
+)
+def test_bad_cli_commands_are_rejected(command: str, problem: str) -> None:
+    problems = verify.check_cli_command(command)
+    assert any(problem in p for p in problems), problems
+
+
+# The snippet from the public page we improve on: every line of it is wrong.
+SEED_LIKE = """
+import boto3
+
+iam_client = boto3.client("iam")
+users = iam_client.list_users()["Users"]
+for user in users:
+    login_profile = iam_client.get_login_profile(UserName=user["UserName"])
+    password = login_profile["LoginProfile"].get("Password")
+    iam_client.enable_mfa(UserName=user["UserName"])
+    iam_client.update_login_profile(UserName=user["UserName"], Password="Weak123!")
+"""
+
+
+def test_seed_page_snippet_is_rejected_for_each_defect() -> None:
+    problems = "\n".join(verify.check_snippet(SEED_LIKE))
+    assert "list_users is pageable" in problems
+    assert "LoginProfile has no key 'Password'" in problems
+    assert "no method 'enable_mfa' (closest: enable_mfa_device" in problems
+    assert "update_login_profile(Password=...) is a secret passed as a string literal" in problems
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("import boto3\niam = boto3.client('iam')\niam.delete_user(UserNam='a')", "'UserNam'"),
+        ("import boto3\niam = boto3.client('iam')\niam.delete_user()", "required parameter"),
+        ("import boto3\niam = boto3.client('iam')\niam.delete_user('a')", "keyword arguments"),
+        ("import boto3\nx = boto3.client('iamm')", "no AWS service 'iamm'"),
+        ("import boto3\niam = boto3.client('iam')\niam.get_paginator('list_user')", "paginator"),
+        ("import boto3\niam = boto3.client('iam')\niam.get_waiter('user_gone')", "waiter"),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "for p in iam.get_paginator('list_users').paginate(Bogus=1):\n    pass",
+            "'Bogus'",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "for p in iam.get_paginator('list_users').paginate():\n"
+            "    print([u['Passwd'] for u in p['Users']])",
+            "User has no key 'Passwd'",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "r = iam.get_user(UserName='a')\nprint(r['User']['Secret'])",
+            "no key 'Secret'",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "try:\n    pass\nexcept iam.exceptions.NoSuchEntity:\n    pass",
+            "NoSuchEntityException",
+        ),
+        (
+            "import boto3\nimport os\niam = boto3.client('iam')\n"
+            "iam.create_login_profile(UserName='a', Password=f'Pw-{os.getpid()}')",
+            "string literal",
+        ),
+        ("import boto3\ns3 = boto3.resource('s3')", "creates no boto3 client"),
+        ("import boto3\niam = boto3.client('iam')\nif True\n  pass", "does not compile"),
+        (
+            "import boto3\niam = boto3.client('iam')\ndef f(c):\n    c.delete_user(UserName='a')",
+            "not a boto3 client",
+        ),
+    ],
+)
+def test_bad_snippets_are_rejected(code: str, problem: str) -> None:
+    problems = verify.check_snippet(code)
+    assert any(problem in p for p in problems), problems
+
+
+def test_correct_snippet_passes() -> None:
+    code = """
+import getpass
+import boto3
+
+USER_NAME = "alice"
+
+iam = boto3.client("iam", region_name="us-east-1")
+for page in iam.get_paginator("list_access_keys").paginate(UserName=USER_NAME):
+    for key in page["AccessKeyMetadata"]:
+        iam.update_access_key(UserName=USER_NAME, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+profile = iam.get_login_profile(UserName=USER_NAME)["LoginProfile"]
+print(profile["CreateDate"], profile.get("PasswordResetRequired"))
+iam.update_login_profile(UserName=USER_NAME, Password=getpass.getpass(), PasswordResetRequired=True)
+try:
+    iam.delete_login_profile(UserName=USER_NAME)
+except iam.exceptions.NoSuchEntityException:
+    pass
+iam.get_waiter("user_exists").wait(UserName=USER_NAME)
+"""
+    assert verify.check_snippet(code) == []
+
+
+def test_constants_are_found() -> None:
+    assert verify.top_level_constants("A = 1\nB_C = 'x'\nlower = 2\ndef f():\n    D = 3\n") == {
+        "A": 1,
+        "B_C": 2,
+    }
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "knowledge" / "iam" / "DeleteSSHPublicKey.yaml"
+
+
+def test_entry_model_check_accepts_fixture() -> None:
+    assert verify.check_entry_model(load_entry_file(FIXTURE)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"api_operation": "DeleteSshKey"}, "not an operation of iam"),
+        ({"event_source": "iam.aws.com"}, "expected 'iam.amazonaws.com'"),
+        ({"api_operation": None}, "is an operation of iam: set it"),
+        ({"service": "nosuchservice", "event_source": "nosuchservice.amazonaws.com"}, "no model"),
+    ],
+)
+def test_entry_model_check_rejects(changes: dict[str, object], problem: str) -> None:
+    entry = load_entry_file(FIXTURE).model_copy(update=changes)
+    problems = verify.check_entry_model(entry)
+    assert any(problem in p for p in problems), problems
+
+
+def test_console_login_may_have_no_api_operation() -> None:
+    entry = load_entry_file(FIXTURE).model_copy(
+        update={
+            "event_name": "ConsoleLogin",
+            "service": "signin",
+            "event_source": "signin.amazonaws.com",
+            "api_operation": None,
+        }
+    )
+    assert verify.check_entry_model(entry) == []
