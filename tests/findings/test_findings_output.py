@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from findings_builders import XSS, audit_report, detection, scan_report
+from findings_builders import XSS, audit_report, detection, posture, scan_report
 
 from trailguard.findings.flat import CSV_COLUMNS
 from trailguard.findings.model import Report
@@ -192,3 +192,36 @@ def test_table_empty(tmp_path: Path) -> None:
     text = render(audit_report([]), "table", tmp_path)
     assert "No findings." in text
     assert "0 passed, 0 failed, 0 error(s)" in text
+
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_outputs_secrets(fmt: str, tmp_path: Path) -> None:
+    details = {
+        "userName": "bob",
+        "password": "hunter2-Secret!",
+        "passwordResetRequired": True,
+        "credentials": {"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": SECRET,
+                        "sessionToken": "FwoGZXIvYXdzEXAMPLETOKEN"},
+        "nested": [{"privateKey": "-----BEGIN RSA PRIVATE KEY-----"}],
+    }
+    f = detection()
+    f.resources[0].details = details
+    text = render(scan_report([f, posture()]), fmt, tmp_path)
+    for secret in ("hunter2", SECRET, "FwoGZXIvYXdz", "BEGIN RSA PRIVATE KEY"):
+        assert secret not in text, (fmt, secret)
+    assert details["password"] == "hunter2-Secret!"  # the caller's report is not modified
+    if fmt == "json":
+        got = json.loads(text)["findings"][0]["resources"][0]["details"]
+        assert got["password"] == "[REDACTED]" and got["credentials"] == "[REDACTED]"
+        assert got["passwordResetRequired"] is True and got["userName"] == "bob"
+        assert got["nested"] == [{"privateKey": "[REDACTED]"}]
+
+
+def test_jsonl_posture(audit_full: Report, tmp_path: Path) -> None:
+    lines = [json.loads(x) for x in render(audit_full, "jsonl", tmp_path).splitlines()]
+    assert [x["status"] for x in lines] == ["FAIL", "PASS", "FAIL", "ERROR"]
+    assert lines[3]["reason"] == "AccessDenied on cloudtrail:DescribeTrails"
+    assert lines[0]["observed_at"] == "2026-11-24T08:00:00Z"

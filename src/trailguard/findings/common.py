@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 from trailguard.findings.model import Actor, Finding, Report, Severity
 
@@ -111,3 +113,45 @@ def printable(value: object) -> str:
     the analyst's terminal.
     """
     return str(value).translate(_CONTROL) if value is not None else ""
+
+
+_SECRET_KEY_RE = re.compile(
+    r"secret|passw(or)?d|token|private_?key|^credentials?$|^auth(orization)?$", re.IGNORECASE
+)
+REDACTED = "[REDACTED]"
+
+
+def redact(value: Any) -> Any:
+    """Copy of ``value`` with every secret-named key's value replaced by ``[REDACTED]``.
+
+    Keys such as ``password``, ``secretAccessKey``, ``sessionToken``, ``privateKey`` or
+    ``credentials`` are redacted at any depth; booleans and numbers are kept, so a flag like
+    ``passwordResetRequired`` still reads as it was.
+    """
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if _SECRET_KEY_RE.search(str(k)) and v is not None
+                and not isinstance(v, bool | int | float) else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def redact_report(report: Report) -> Report:
+    """The report with secret-named values in resource details redacted (see :func:`redact`).
+
+    Findings carry no raw records, but a resource's free-form ``details`` could be filled from
+    request or response parameters; every output format goes through this first.
+    """
+    if not any(r.details for f in report.findings for r in f.resources):
+        return report
+    findings = []
+    for f in report.findings:
+        if any(r.details for r in f.resources):
+            f = f.model_copy(update={"resources": [
+                r.model_copy(update={"details": redact(r.details)}) for r in f.resources
+            ]})
+        findings.append(f)
+    return report.model_copy(update={"findings": findings})

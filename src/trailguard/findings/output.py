@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from trailguard.findings.common import redact_report
 from trailguard.findings.model import Report
 from trailguard.findings.summary import summarize, summary_lines
 
@@ -56,11 +57,13 @@ def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
     ``fmt`` is one of :data:`FORMATS` (case-insensitive). The file is written to a temporary
     name beside it and renamed into place, so a failed run never leaves half a report.
     ``table`` on stdout uses the terminal's colours and width; to a file it is plain text.
+    Secret-named values in resource details are redacted in every format.
     Raises ValueError for an unknown format, naming the valid ones.
     """
     name = fmt.strip().lower()
     if name not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    report = redact_report(report)
     if name == "table":
         from trailguard.findings.table import write_table
 
