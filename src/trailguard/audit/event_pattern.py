@@ -112,6 +112,13 @@ def matches(pattern: dict[str, Any], event: Any) -> bool:
     return True
 
 
+def cloudtrail_record(record: dict[str, Any], account_id: str, region: str) -> dict[str, Any]:
+    """Complete a partial CloudTrail record with the fields every API call record has."""
+    return {"eventVersion": "1.09", "eventType": "AwsApiCall", "awsRegion": region,
+            "recipientAccountId": account_id,
+            "userIdentity": {"type": "IAMUser", "accountId": account_id}, **record}
+
+
 def eventbridge_event(record: dict[str, Any], account_id: str, region: str) -> dict[str, Any]:
     """Wrap a CloudTrail record the way EventBridge delivers it (source, detail-type, detail)."""
     source = record.get("eventSource", "")
@@ -120,8 +127,7 @@ def eventbridge_event(record: dict[str, Any], account_id: str, region: str) -> d
         detail_type = "AWS Console Sign In via CloudTrail"
     else:
         detail_type = "AWS API Call via CloudTrail"
-    detail = {"eventVersion": "1.09", "eventType": "AwsApiCall", "awsRegion": region,
-              "userIdentity": {"type": "IAMUser", "accountId": account_id}, **record}
+    detail = cloudtrail_record(record, account_id, region)
     return {
         "version": "0",
         "id": "00000000-0000-0000-0000-000000000000",

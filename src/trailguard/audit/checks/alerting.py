@@ -18,7 +18,7 @@ from trailguard.audit.catalog import Probe, load_alerting_probes
 from trailguard.audit.checks import check
 from trailguard.audit.checks.cloudtrail import trail_status, trails
 from trailguard.audit.context import AuditContext, CheckError, CheckOutcome
-from trailguard.audit.event_pattern import eventbridge_event, matches
+from trailguard.audit.event_pattern import cloudtrail_record, eventbridge_event, matches
 from trailguard.audit.filter_pattern import FilterPatternError, parse_filter_pattern
 from trailguard.findings.model import Resource
 
@@ -135,7 +135,7 @@ def probe_coverage(ctx: AuditContext, probe: Probe) -> tuple[str | None, list[st
             errors.append(f"EventBridge {region}: {exc}")
     try:
         for f in _metric_filters(ctx):
-            if f["_pattern"].matches(probe.record):
+            if f["_pattern"].matches(cloudtrail_record(probe.record, ctx.account_id, ctx.region)):
                 return f"metric filter {f['filterName']} on {f['logGroupName']}", errors
     except CheckError as exc:
         errors.append(f"metric filters: {exc}")

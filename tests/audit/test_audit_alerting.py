@@ -1,0 +1,194 @@
+"""Alerting checks: EventBridge patterns and CloudWatch Logs metric filters, parsed here."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from trailguard.audit.event_pattern import eventbridge_event, matches
+from trailguard.audit.filter_pattern import FilterPatternError, parse_filter_pattern
+from trailguard.findings.model import Status
+
+ALERTING = ["alerting_credential_deletion", "alerting_mfa_deactivation",
+            "alerting_password_policy_deletion", "alerting_cloudtrail_changes",
+            "alerting_root_usage", "alerting_console_login_without_mfa"]
+TOPIC = "arn:aws:sns:us-east-1:123456789012:security-alerts"
+
+
+def _rule(name: str, pattern: dict, target: bool = True, region: str = "us-east-1",
+          state: str = "ENABLED") -> None:
+    ev = boto3.client("events", region_name=region)
+    ev.put_rule(Name=name, EventPattern=json.dumps(pattern), State=state)
+    if target:
+        ev.put_targets(Rule=name, Targets=[{"Id": "sns", "Arn": TOPIC}])
+
+
+def _ev(name: str, source: str = "iam.amazonaws.com", **detail) -> dict:
+    return eventbridge_event({"eventSource": source, "eventName": name, **detail},
+                             "123456789012", "us-east-1")
+
+
+# --- EventBridge pattern semantics -------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pattern", "hit"),
+    [
+        ({"source": ["aws.iam"]}, True),
+        ({"source": ["aws.s3"]}, False),
+        ({"detail": {"eventName": ["DeactivateMFADevice", "DeleteVirtualMFADevice"]}}, True),
+        ({"detail": {"eventName": [{"prefix": "Deactivate"}]}}, True),
+        ({"detail": {"eventName": [{"suffix": "Device"}]}}, True),
+        ({"detail": {"eventName": [{"equals-ignore-case": "deactivatemfadevice"}]}}, True),
+        ({"detail": {"eventName": [{"wildcard": "Deactivate*Device"}]}}, True),
+        ({"detail": {"eventName": [{"anything-but": ["DeactivateMFADevice"]}]}}, False),
+        ({"detail": {"eventName": [{"anything-but": {"prefix": "Create"}}]}}, True),
+        ({"detail": {"errorCode": [{"exists": False}]}}, True),
+        ({"detail": {"errorCode": [{"exists": True}]}}, False),
+        ({"detail": {"userIdentity": {"type": ["Root"]}}}, False),
+        ({"$or": [{"source": ["aws.s3"]}, {"detail": {"eventName": ["DeactivateMFADevice"]}}]},
+         True),
+        ({"detail-type": ["AWS API Call via CloudTrail"], "detail": {
+            "eventSource": ["iam.amazonaws.com"]}}, True),
+        ({"detail": {"requestParameters": {"userName": ["alice"]}}}, False),
+    ],
+)
+def test_event_pattern_matching(pattern: dict, hit: bool) -> None:
+    assert matches(pattern, _ev("DeactivateMFADevice")) is hit
+
+
+def test_numeric_and_cidr_filters() -> None:
+    event = {"detail": {"n": 5, "ip": "10.1.2.3", "tags": ["a", "b"]}}
+    assert matches({"detail": {"n": [{"numeric": [">", 1, "<=", 5]}]}}, event)
+    assert not matches({"detail": {"n": [{"numeric": [">", 5]}]}}, event)
+    assert matches({"detail": {"ip": [{"cidr": "10.0.0.0/8"}]}}, event)
+    assert matches({"detail": {"tags": ["b"]}}, event)
+
+
+# --- CloudWatch Logs filter patterns --------------------------------------------------------
+
+CIS_ROOT = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+            '&& $.eventType != "AwsServiceEvent" }')
+CIS_NO_MFA = ('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") '
+              '&& ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = '
+              '"Success") }')
+
+
+@pytest.mark.parametrize(
+    ("pattern", "record", "hit"),
+    [
+        ("{ ($.eventName = StopLogging) || ($.eventName = DeleteTrail) }",
+         {"eventName": "DeleteTrail"}, True),
+        ("{ ($.eventName = StopLogging) || ($.eventName = DeleteTrail) }",
+         {"eventName": "UpdateTrail"}, False),
+        ("{ $.eventName = Delete* }", {"eventName": "DeleteTrail"}, True),
+        (CIS_ROOT, {"userIdentity": {"type": "Root"}, "eventType": "AwsApiCall"}, True),
+        (CIS_ROOT, {"userIdentity": {"type": "Root", "invokedBy": "x.amazonaws.com"},
+                    "eventType": "AwsApiCall"}, False),
+        (CIS_NO_MFA, {"eventName": "ConsoleLogin", "userIdentity": {"type": "IAMUser"},
+                      "additionalEventData": {"MFAUsed": "No"},
+                      "responseElements": {"ConsoleLogin": "Success"}}, True),
+        ("{ $.errorCode IS NULL }", {"errorCode": None}, True),
+        ("{ $.resources[0].type = AWS::IAM::User }",
+         {"resources": [{"type": "AWS::IAM::User"}]}, True),
+        ('StopLogging -"ReadOnly"', {"eventName": "StopLogging"}, True),
+        ("", {"eventName": "anything"}, True),
+    ],
+)
+def test_filter_pattern_matching(pattern: str, record: dict, hit: bool) -> None:
+    assert parse_filter_pattern(pattern).matches(record) is hit
+
+
+@pytest.mark.parametrize("bad", ["{ $.eventName = }", "{ ($.a = 1 }", "[ip, user]"])
+def test_bad_filter_pattern_raises(bad: str) -> None:
+    with pytest.raises(FilterPatternError):
+        parse_filter_pattern(bad)
+
+
+# --- checks against the moto account ------------------------------------------------------
+
+def test_no_rules_fail_every_alerting_check_listing_events(aws, audit) -> None:
+    found = audit(*ALERTING)
+    assert all(f.status is Status.FAIL for f in found.values())
+    d = found["alerting_cloudtrail_changes"].resources[0].details
+    assert d["uncovered_events"] == ["StopLogging", "DeleteTrail", "UpdateTrail"]
+    assert found["alerting_cloudtrail_changes"].cis == ["4.5"]
+
+
+def test_eventbridge_rules_cover_every_alerting_check(aws, audit) -> None:
+    _rule("iam-high", {"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"],
+                       "detail": {"eventName": [
+                           "DeleteAccessKey", "DeleteLoginProfile", "DeleteSSHPublicKey",
+                           "DeleteSigningCertificate", "DeactivateMFADevice",
+                           "DeleteVirtualMFADevice", "DeleteAccountPasswordPolicy"]}})
+    _rule("trail", {"source": ["aws.cloudtrail"], "detail": {
+        "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail"]}})
+    _rule("root", {"detail": {"userIdentity": {"type": ["Root"]}}})
+    _rule("no-mfa", {"source": ["aws.signin"], "detail": {
+        "eventName": ["ConsoleLogin"], "additionalEventData": {"MFAUsed": ["No"]}}})
+    found = audit(*ALERTING)
+    assert {c: f.status for c, f in found.items()} == {c: Status.PASS for c in ALERTING}
+
+
+def test_partial_rule_reports_the_events_not_covered(aws, audit) -> None:
+    _rule("trail", {"source": ["aws.cloudtrail"], "detail": {"eventName": ["StopLogging"]}})
+    f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
+    assert f.status is Status.FAIL
+    d = f.resources[0].details
+    assert d["uncovered_events"] == ["DeleteTrail", "UpdateTrail"]
+    assert d["covered"]["StopLogging"].endswith("rule/trail")
+    assert f.remediation == "alerting-rule"
+
+
+@pytest.mark.parametrize("kind", ["no-target", "disabled", "wrong-region"])
+def test_rules_that_alert_nobody_do_not_count(aws, audit, kind: str) -> None:
+    pattern = {"source": ["aws.iam"], "detail": {"eventName": ["DeleteAccountPasswordPolicy"]}}
+    _rule("pp", pattern, target=kind != "no-target",
+          state="DISABLED" if kind == "disabled" else "ENABLED",
+          region="eu-west-1" if kind == "wrong-region" else "us-east-1")
+    cfg = None
+    if kind == "wrong-region":  # IAM events reach EventBridge in us-east-1 only
+        from trailguard.audit.config import AlertingConfig, AuditConfig
+        cfg = AuditConfig(alerting=AlertingConfig(regions=["us-east-1", "eu-west-1"]))
+    f = audit("alerting_password_policy_deletion", config=cfg)["alerting_password_policy_deletion"]
+    assert f.status is Status.FAIL
+
+
+def _cis_metric_filter(name: str, pattern: str, alarm: bool = True) -> None:
+    logs, cw, s3, ct = (boto3.client(s) for s in ("logs", "cloudwatch", "s3", "cloudtrail"))
+    if not logs.describe_log_groups(logGroupNamePrefix="cloudtrail")["logGroups"]:
+        logs.create_log_group(logGroupName="cloudtrail")
+        s3.create_bucket(Bucket="trail-logs")
+        ct.create_trail(
+            Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True,
+            CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:123456789012:log-group:cloudtrail:*",
+            CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/ct-logs")
+        ct.start_logging(Name="main")
+    logs.put_metric_filter(logGroupName="cloudtrail", filterName=name, filterPattern=pattern,
+                           metricTransformations=[{"metricName": name,
+                                                   "metricNamespace": "CISBenchmark",
+                                                   "metricValue": "1"}])
+    if alarm:
+        cw.put_metric_alarm(AlarmName=name, MetricName=name, Namespace="CISBenchmark",
+                            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanOrEqualToThreshold",
+                            AlarmActions=[TOPIC])
+
+
+def test_cis_metric_filters_with_alarms_pass(aws, audit) -> None:
+    _cis_metric_filter("RootUsage", CIS_ROOT)
+    _cis_metric_filter("NoMFA", CIS_NO_MFA)
+    _cis_metric_filter("Trail", "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
+                                "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
+                                "($.eventName = StopLogging) }")
+    found = audit("alerting_root_usage", "alerting_console_login_without_mfa",
+                  "alerting_cloudtrail_changes")
+    assert {c: f.status for c, f in found.items()} == dict.fromkeys(found, Status.PASS)
+
+
+def test_metric_filter_without_alarm_does_not_count(aws, audit) -> None:
+    _cis_metric_filter("RootUsage", CIS_ROOT, alarm=False)
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.resources[0].details["uncovered_events"] == ["root ConsoleLogin", "root API call"]
