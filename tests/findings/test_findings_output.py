@@ -11,7 +11,7 @@ import pytest
 from findings_builders import XSS, audit_report, detection, posture, scan_report
 
 from trailguard.findings.flat import CSV_COLUMNS
-from trailguard.findings.model import Report
+from trailguard.findings.model import Report, Severity
 from trailguard.findings.output import FORMATS, summarize, write_report
 
 
@@ -225,3 +225,17 @@ def test_jsonl_posture(audit_full: Report, tmp_path: Path) -> None:
     assert [x["status"] for x in lines] == ["FAIL", "PASS", "FAIL", "ERROR"]
     assert lines[3]["reason"] == "AccessDenied on cloudtrail:DescribeTrails"
     assert lines[0]["observed_at"] == "2026-11-24T08:00:00Z"
+
+
+def test_table_caps_rows_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    import trailguard.findings.table as table
+
+    monkeypatch.setattr(table, "MAX_TABLE_ROWS", 2)
+    report = scan_report([detection(rule_id=f"r{i}", title=f"Rule number {i}") for i in range(4)]
+                         + [detection(rule_id="crit", title="The critical one",
+                                      severity=Severity.critical)])
+    text = render(report, "table", tmp_path)
+    assert "The critical one" in text  # most urgent kept
+    assert sum(f"Rule number {i}" in text for i in range(4)) == 1
+    assert "3 more finding(s) of lower urgency are not shown in this table (all 5" in text
+    assert "5 finding(s) from 15 matched event(s)" in text

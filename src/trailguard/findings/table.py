@@ -31,6 +31,8 @@ SEVERITY_STYLE = {
     Severity.info: "dim",
 }
 STATUS_STYLE = {Status.FAIL: "bold red", Status.ERROR: "bold magenta", Status.PASS: "green"}
+# rich lays out about 700 rows a second; past this a terminal table helps no one
+MAX_TABLE_ROWS = 500
 
 
 def _t(value: object, style: str = "") -> Text:
@@ -106,12 +108,17 @@ def write_table(report: Report, stream: IO[str], *, terminal: bool) -> None:
         else Console(file=stream, width=200, no_color=True, force_terminal=False,
                      highlight=False, emoji=False)
     )
-    detections = [f for f in report.findings if f.kind == "detection"]
-    posture = [f for f in report.findings if f.kind == "posture"]
-    if detections:
-        console.print(detections_table(detections))
-    if posture:
-        console.print(posture_table(posture))
+    detections = sort_findings([f for f in report.findings if f.kind == "detection"])
+    posture = sort_findings([f for f in report.findings if f.kind == "posture"])
+    for rows, build in ((detections, detections_table), (posture, posture_table)):
+        if not rows:
+            continue
+        console.print(build(rows[:MAX_TABLE_ROWS]))
+        if len(rows) > MAX_TABLE_ROWS:
+            console.print(_t(
+                f"{len(rows) - MAX_TABLE_ROWS} more finding(s) of lower urgency are not shown "
+                f"in this table (all {len(rows)} are counted below); the csv, json and html "
+                "formats list every one.", "bold"))
     if not report.findings:
         console.print(Text("No findings."))
     for line in summary_lines(report):
