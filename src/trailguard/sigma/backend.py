@@ -42,6 +42,7 @@ from sigma.types import (
     SigmaRegularExpression,
     SigmaString,
     SigmaTimestampPart,
+    TimestampPart,
 )
 
 from trailguard.sigma.pipeline import (
@@ -92,6 +93,19 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
     field_null_expression: ClassVar[str] = "{field} IS NULL"
     field_exists_expression: ClassVar[str] = "{field} IS NOT NULL"
     field_not_exists_expression: ClassVar[str] = "{field} IS NULL"
+
+    # |minute |hour |day |week |month |year on ISO text such as eventTime (UTC in CloudTrail)
+    field_timestamp_part_expression: ClassVar[str] = (
+        "date_part('{timestamp_part}', TRY_CAST({field} AS TIMESTAMP))"
+    )
+    timestamp_part_mapping: ClassVar[dict[TimestampPart, str]] = {
+        TimestampPart.MINUTE: "minute",
+        TimestampPart.HOUR: "hour",
+        TimestampPart.DAY: "day",
+        TimestampPart.WEEK: "week",
+        TimestampPart.MONTH: "month",
+        TimestampPart.YEAR: "year",
+    }
 
     compare_operators: ClassVar[dict[CompareOperators, str]] = {
         CompareOperators.LT: "<",
@@ -157,6 +171,19 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
             return f"{text} = {sql_string(plain)}"
         return f"{self._lower(text)} = {sql_string(plain.lower())}"
 
+    def _timestamp_part(self, field: str, value: SigmaTimestampPart) -> str:
+        return self.field_timestamp_part_expression.format(
+            field=self._text(field),
+            timestamp_part=self.timestamp_part_mapping[value.timestamp_part],
+        )
+
+    def convert_condition_field_eq_val_timestamp_part(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        """``eventTime|hour: 3``: a part of a timestamp; text that is no timestamp never matches."""
+        assert isinstance(cond.value, SigmaTimestampPart)
+        return f"{self._timestamp_part(cond.field, cond.value)} = {cond.value}"
+
     # ---- conditions ------------------------------------------------------------------------
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> str | None:
         """NOT that treats a missing field as non-matching (Sigma) instead of NULL (SQL)."""
@@ -213,11 +240,10 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         """``|gt`` etc.: numeric comparison; non-numeric text never matches (no error)."""
         value = cond.value
         assert isinstance(value, SigmaCompareExpression)
-        if isinstance(value.number, SigmaTimestampPart):
-            raise SigmaFeatureNotSupportedByBackendError(
-                "timestamp part modifiers are not supported"
-            )
         op = self.compare_operators[value.op]
+        if isinstance(value.number, SigmaTimestampPart):
+            part = self._timestamp_part(cond.field, value.number)
+            return f"{part} {op} {value.number}"
         return f"TRY_CAST({self._text(cond.field)} AS DOUBLE) {op} {value.number}"
 
     def convert_condition_field_eq_field(
@@ -235,11 +261,6 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         if ref.ends_with:  # value of field 1 ends with the value of field 2
             return f"right({left}, length({right})) = {right}"
         return f"{left} = {right}"
-
-    def convert_condition_field_eq_val_timestamp_part(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> str:
-        raise SigmaFeatureNotSupportedByBackendError("timestamp part modifiers are not supported")
 
     def _keyword_error(
         self, cond: ConditionValueExpression

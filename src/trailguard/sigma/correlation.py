@@ -223,7 +223,7 @@ class CorrelationTracker:
         )
 
     def finish(self) -> list[CorrelationWindow]:
-        """Evaluate all stored events; return the satisfied windows, oldest first per group."""
+        """Evaluate all stored events, then forget them; return the satisfied windows."""
         out: list[CorrelationWindow] = []
         sliding = self.condition.op in _SLIDING or self.rule.type in (
             SigmaCorrelationType.TEMPORAL,
@@ -245,4 +245,6 @@ class CorrelationTracker:
                     i += 1
                 else:
                     i = j
+        self.groups = {}
+        self.stored = 0
         return out

@@ -180,7 +180,10 @@ class Detector:
         return matches
 
     def finish(self) -> list[Match]:
-        """Correlation matches over everything seen by :meth:`run`; call after the last batch."""
+        """Correlation matches over everything seen by :meth:`run`; call after the last batch.
+
+        The correlation state is released: a second call returns no matches.
+        """
         out: list[Match] = []
         for tracker in self.trackers:
             if tracker.dropped:

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.plugins import InstalledSigmaPlugins
 
@@ -30,34 +31,71 @@ class ExportError(ValueError):
     """The export target is unknown or the conversion failed; the message says what to do."""
 
 
+# Our own backend is always available as a target: the SQL trailguard itself runs.
+DUCKDB_TARGET = "duckdb"
+
+
 def installed_targets() -> dict[str, Any]:
     """Backends found by pySigma's plugin discovery: target name -> backend class."""
     plugins = InstalledSigmaPlugins.autodiscover(include_pipelines=False, include_validators=False)
     return dict(plugins.backends)
 
 
-def export_rules(collection: SigmaCollection, target: str) -> str:
+def _rule_name(rule: Any) -> str:
+    return f"'{rule.title}' ({rule.id or rule.name})"
+
+
+def _export_duckdb(collection: SigmaCollection, skipped: list[str] | None) -> str:
+    from trailguard.sigma.backend import RuleCompileError, compile_rule
+
+    lines: list[str] = []
+    for rule in collection.rules:
+        if isinstance(rule, SigmaCorrelationRule):
+            lines.append(f"-- {_rule_name(rule)}: correlation, evaluated by trailguard's Detector")
+            continue
+        try:
+            pred = compile_rule(rule)
+        except RuleCompileError as e:
+            if skipped is None:
+                raise ExportError(f"export to 'duckdb' failed: {e}") from None
+            skipped.append(str(e))
+            continue
+        lines.append(f"-- {_rule_name(rule)}\nSELECT * FROM events WHERE {pred};")
+    return "\n".join(lines)
+
+
+def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | None = None) -> str:
     """Convert a rule collection with the installed pySigma backend named ``target``.
 
-    Returns the queries, one per line (or the backend's own rendering if it is not a list).
-    Raises :class:`ExportError` listing the installed targets and the pip package to install.
+    Returns the backend's queries, one per line. ``duckdb`` is always available (trailguard's
+    own SQL). Unknown target: :class:`ExportError` listing the installed targets and the pip
+    package that provides the one asked for. A rule the backend cannot convert raises
+    :class:`ExportError` naming it, unless a ``skipped`` list is given: the reason is then
+    appended to it and the other rules are still exported.
     """
-    backends = installed_targets()
     key = target.lower()
+    if key == DUCKDB_TARGET:
+        return _export_duckdb(copy.deepcopy(collection), skipped)
+    backends = installed_targets()
     if key == "elasticsearch" and "lucene" in backends:
         key = "lucene"
     if key not in backends:
-        installed = ", ".join(sorted(backends)) or "none"
+        installed = ", ".join(sorted([*backends, DUCKDB_TARGET]))
         hint = PACKAGE_HINTS.get(key, f"pysigma-backend-{key}")
         raise ExportError(
             f"unknown export target '{target}'. Installed targets: {installed}. "
-            f"To add it: pip install {hint}"
+            f"To add it: pip install {hint} (a version compatible with the installed pySigma)"
         )
-    backend = backends[key]()
+    backend = backends[key](collect_errors=True)
     try:
         result = backend.convert(copy.deepcopy(collection))
     except SigmaError as e:
         raise ExportError(f"export to '{target}' failed: {e}") from None
+    errors = [f"{_rule_name(rule)}: {err}" for rule, err in backend.errors]
+    if errors:
+        if skipped is None:
+            raise ExportError(f"export to '{target}' failed for " + "; ".join(errors))
+        skipped.extend(errors)
     if isinstance(result, list):
         return "\n".join(str(q) for q in result)
     return str(result)
