@@ -120,6 +120,18 @@ def test_seed_page_snippet_is_rejected_for_each_defect() -> None:
         ),
         (
             "import boto3\niam = boto3.client('iam')\n"
+            "pages = iam.get_paginator('list_users').paginate()\n"
+            "for p in pages:\n    print(p['Userz'])",
+            "no key 'Userz'",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "p = iam.get_paginator('list_users')\n"
+            "print(p.paginate().build_full_result()['Users'][0]['Pwd'])",
+            "User has no key 'Pwd'",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
             "r = iam.get_user(UserName='a')\nprint(r['User']['Secret'])",
             "no key 'Secret'",
         ),

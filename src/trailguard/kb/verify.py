@@ -370,6 +370,7 @@ class _SnippetChecker(ast.NodeVisitor):
     def __init__(self, clients: dict[str, str]) -> None:
         self.clients = clients
         self.paginators: dict[str, _Op] = {}
+        self.page_iterators: dict[str, _Op] = {}  # name = paginator.paginate(...)
         self.waiters: dict[str, tuple[str, str]] = {}
         self.shapes: dict[str, Shape] = {}
         self.problems: list[str] = []
@@ -431,12 +432,10 @@ class _SnippetChecker(ast.NodeVisitor):
                 return bi.operation_model(op.service, op.operation).output_shape  # type: ignore[union-attr]
             func = node.func
             if isinstance(func, ast.Attribute):
-                if func.attr == "build_full_result" and isinstance(func.value, ast.Call):
-                    inner = func.value
-                    if isinstance(inner.func, ast.Attribute) and inner.func.attr == "paginate":
-                        pag = self.paginator_of(inner.func.value)
-                        if pag:
-                            return bi.operation_model(pag.service, pag.operation).output_shape  # type: ignore[union-attr]
+                if func.attr == "build_full_result":
+                    pag = self.page_iterator_of(func.value)
+                    if pag:
+                        return bi.operation_model(pag.service, pag.operation).output_shape  # type: ignore[union-attr]
                 if func.attr == "get" and node.args:
                     key = _const_str(node.args[0])
                     base = self.shape_of(func.value)
@@ -484,17 +483,23 @@ class _SnippetChecker(ast.NodeVisitor):
             for elt in target.elts:
                 self.bind(elt, None)
 
-    def iter_shape(self, node: ast.AST) -> Shape | None:
-        """The shape of each item when iterating `node`."""
+    def page_iterator_of(self, node: ast.AST) -> _Op | None:
+        """The operation paged by `node`: ``paginator.paginate(...)`` or a name bound to it."""
+        if isinstance(node, ast.Name):
+            return self.page_iterators.get(node.id)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "paginate"
         ):
-            pag = self.paginator_of(node.func.value)
-            if pag:
-                return bi.operation_model(pag.service, pag.operation).output_shape  # type: ignore[union-attr]
-            return None
+            return self.paginator_of(node.func.value)
+        return None
+
+    def iter_shape(self, node: ast.AST) -> Shape | None:
+        """The shape of each item when iterating `node`."""
+        pages = self.page_iterator_of(node)
+        if pages is not None:
+            return bi.operation_model(pages.service, pages.operation).output_shape  # type: ignore[union-attr]
         shape = self.shape_of(node)
         if shape is not None and shape.type_name == "list":
             return shape.member  # type: ignore[attr-defined]
@@ -512,10 +517,16 @@ class _SnippetChecker(ast.NodeVisitor):
             and value.func.attr == "get_paginator"
         ):
             pag = self.paginator_of(value)
+        pages = self.page_iterator_of(value) if isinstance(value, ast.Call) else None
         for target in node.targets:
             self.visit(target)
+            if isinstance(target, ast.Name):
+                self.page_iterators.pop(target.id, None)
             if pag is not None and isinstance(target, ast.Name):
                 self.paginators[target.id] = pag
+                self.shapes.pop(target.id, None)
+            elif pages is not None and isinstance(target, ast.Name):
+                self.page_iterators[target.id] = pages
                 self.shapes.pop(target.id, None)
             elif isinstance(target, ast.Name) and target.id in self.clients:
                 continue
