@@ -78,13 +78,14 @@ _TEMPLATES = [
     '"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012",'
     '"eventCategory":"Management"}',
 ]
-# Mostly read-only noise; one record in 50 is a security-relevant IAM write.
+# Mostly read-only noise; one record in ``hit_every`` (default 500, i.e. 0.2%) is a
+# security-relevant IAM/CloudTrail write that rules fire on.
 _WRITES = ["DeleteSSHPublicKey", "CreateAccessKey", "DeleteTrail", "StopLogging",
            "CreateLoginProfile", "DeactivateMFADevice", "UploadSigningCertificate"]
 
 
-def _record(i: int, day: int) -> str:
-    t = 3 if i % 50 == 0 else i % 3
+def _record(i: int, day: int, hit_every: int = 500) -> str:
+    t = 3 if i % hit_every == 0 else i % 3
     hh, mm, ss = (i // 3600) % 24, (i // 60) % 60, i % 60
     return (
         _TEMPLATES[t]
@@ -93,12 +94,12 @@ def _record(i: int, day: int) -> str:
         .replace("__TIME__", f"2026-11-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}Z")
         .replace("__IP__", f"198.51.100.{i % 250}")
         .replace("__USER__", f"user{i % 37}")
-        .replace("__WRITE__", _WRITES[(i // 50) % len(_WRITES)])
+        .replace("__WRITE__", _WRITES[(i // hit_every) % len(_WRITES)])
         .replace("__N__", str(i % 997))
     )
 
 
-def generate(root: Path, events: int, per_file: int = 2000) -> list[Path]:
+def generate(root: Path, events: int, per_file: int = 2000, hit_every: int = 500) -> list[Path]:
     """Write ``events`` records in delivery format under ``root``; return the file paths."""
     files = []
     i = 0
@@ -108,7 +109,7 @@ def generate(root: Path, events: int, per_file: int = 2000) -> list[Path]:
         folder = root / f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/{day:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         n = min(per_file, events - i)
-        body = '{"Records":[' + ",".join(_record(i + k, day) for k in range(n)) + "]}"
+        body = '{"Records":[' + ",".join(_record(i + k, day, hit_every) for k in range(n)) + "]}"
         i += n
         path = folder / f"{ACCOUNT}_CloudTrail_us-east-1_202611{day:02d}T0000Z_{f:06d}.json.gz"
         path.write_bytes(igzip.compress(body.encode(), compresslevel=1))
@@ -151,6 +152,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--per-file", type=int, default=2000)
+    ap.add_argument("--hit-every", type=int, default=500,
+                    help="one event in this many is a rule-relevant IAM write")
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
@@ -159,7 +162,7 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         if not any(root.rglob("*.json.gz")):
-            generate(root, args.events, args.per_file)
+            generate(root, args.events, args.per_file, args.hit_every)
         size = sum(p.stat().st_size for p in root.rglob("*.json.gz"))
         print(f"data: {args.events:,} events, {size / 1e6:.1f} MB gz in {root} "
               f"(generated in {time.perf_counter() - t0:.1f}s)")
@@ -167,8 +170,8 @@ def main() -> None:
         if not args.skip_baseline:
             secs, rss, out = _run_child([sys.executable, "-c", _BASELINE, str(root)])
             rows.append(("python json loop (gzip + json.load)", int(out.strip() or 0), secs, rss))
-        cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan", str(root), "--format", "json",
-               "--output", os.devnull, "--fail-on", "critical"]
+        cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan",
+               str(root), "--format", "json", "--output", os.devnull, "--fail-on", "critical"]
         secs, rss, _ = _run_child(cmd)
         rows.append(("trailguard scan, all rules", args.events, secs, rss))
         print(f"{'reader':40} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9}")

@@ -1,9 +1,366 @@
-"""CLI commands of the scanner: scan, rules. (stub: being built)"""
+"""The ``trailguard scan`` command: Sigma rules over CloudTrail logs from files, S3 or the API."""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from trailguard.findings.model import Finding, Report, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+LOOKUP_WINDOW = timedelta(days=90)
+
+
+class OutputFormat(StrEnum):
+    """Report formats of ``scan``."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    ocsf = "ocsf"
+    asff = "asff"
+    html = "html"
+
+
+class FailOn(StrEnum):
+    """Severities for ``--fail-on``."""
+
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _usage(message: str) -> typer.Exit:
+    _err().print(f"[red]error:[/red] {message}")
+    return typer.Exit(EXIT_USAGE)
+
+
+class _ProgressView:
+    """A live progress line on stderr (files, events, events/s), only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last = 0.0
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressView:
+        if self.enabled:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=_err(),
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("scanning", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def update(self, stats: Any, force: bool = False) -> None:
+        """Refresh from the scan's stats, at most ten times a second."""
+        if self._progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        secs = max(stats.elapsed, 1e-6)
+        text = (
+            f"files {stats.files_read:,} read, {stats.files_skipped:,} skipped"
+            f" | events {stats.events:,} ({stats.events / secs:,.0f}/s)"
+        )
+        if stats.api_calls:
+            text += f" | API calls {stats.api_calls:,}"
+        self._progress.update(self._task, description=text)
+
+
+def _fail_rank(findings: list[Finding], fail_on: Severity) -> bool:
+    return any(f.severity.rank >= fail_on.rank for f in findings)
+
+
+def _print_summary(stats: Any, findings: list[Finding], notes: list[str]) -> None:
+    from trailguard.scan.engine import severity_counts
+
+    con = _err()
+    secs = max(stats.elapsed, 1e-6)
+    con.print(
+        f"scan: {stats.files_read:,} file(s) read, {stats.files_skipped:,} skipped, "
+        f"{stats.digests_skipped:,} digest file(s) skipped, {stats.events:,} event(s) in "
+        f"{secs:.1f}s ({stats.events / secs:,.0f} events/s)"
+    )
+    if stats.api_calls:
+        con.print(f"  API calls: {stats.api_calls:,}")
+    if stats.records_skipped:
+        con.print(f"  {stats.records_skipped:,} record(s) skipped")
+    if stats.reasons:
+        reasons = ", ".join(f"{n} {kind}" for kind, n in stats.reasons.most_common())
+        con.print(f"  skipped: {reasons}")
+        for item in stats.skipped[:10]:
+            con.print(f"    {item.source}: {item.reason}", markup=False)
+        more = len(stats.skipped) - 10 + stats.skipped_not_listed
+        if more > 0:
+            con.print(f"    ... and {more} more (see the report's 'skipped' list)")
+    for note in notes:
+        con.print(f"  note: {note}", markup=False)
+    counts = severity_counts(findings)
+    by_sev = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
+    occurrences = sum(f.count for f in findings)
+    con.print(f"findings: {len(findings)} ({occurrences:,} event(s)): {by_sev}")
+
+
+def scan_command(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files, folders (recursive), globs, or s3://bucket/prefix URLs.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
+    ] = FailOn.high,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Folder of extra Sigma rules (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only events at or after: ISO date/time or age (7d, 12h)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Only events at or before: ISO date/time or age."),
+    ] = None,
+    account: Annotated[
+        list[str] | None,
+        typer.Option("--account", help="Only this account id (repeatable)."),
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="Only this region (repeatable); the first is also the API region.",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile for S3 and LookupEvents.")
+    ] = None,
+    lookup: Annotated[
+        bool,
+        typer.Option(
+            "--lookup",
+            help="Read events through the LookupEvents API (last 90 days, about 2 calls/s).",
+        ),
+    ] = False,
+) -> None:
+    """Scan CloudTrail logs with the detection rules and report findings.
+
+    Reads S3 delivery files, JSON lines, JSON arrays, EventBridge events and LookupEvents
+    output (detected, not configured), from disk, from S3 (s3://bucket/prefix, walking
+    AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD and listing only the days in
+    --since/--until) or from the LookupEvents API (--lookup).
+
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error, or input
+    skipped (unreadable, corrupt or not CloudTrail; the report is still written).
+    """
+    from trailguard.scan.timerange import parse_time
+
+    sources = list(sources or [])
+    if not sources and not lookup:
+        raise _usage("give at least one SOURCE (file, folder, glob, s3:// URL) or --lookup")
+    now = datetime.now(UTC)
+    try:
+        t_since = parse_time(since, now) if since else None
+        t_until = parse_time(until, now, end_of_day=True) if until else None
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
+    if t_since and t_until and t_since > t_until:
+        raise _usage(f"--since ({since}) is after --until ({until})")
+
+    detector, metas = _load_detector(rules or [])
+    accounts = frozenset(account or [])
+    regions = frozenset(region or [])
+    notes: list[str] = []
+
+    from trailguard.scan.engine import Scanner
+
+    with _ProgressView(sys.stderr.isatty()) as view:
+        scanner = Scanner(
+            detector,
+            metas,
+            since=t_since,
+            until=t_until,
+            accounts=accounts,
+            regions=regions,
+            progress=view.update,
+        )
+        try:
+            session = None
+            for source in sources:
+                if source.startswith("s3://"):
+                    session = session or _session(profile, region)
+                    _scan_s3(scanner, session, source, t_since, t_until, accounts, regions, notes)
+                else:
+                    _scan_local(scanner, source)
+            if lookup:
+                session = session or _session(profile, region)
+                _scan_lookup(scanner, session, t_since or now - LOOKUP_WINDOW, t_until or now,
+                             sorted(regions) or [session.region_name])
+                if accounts:
+                    notes.append("--account filters LookupEvents results by recipientAccountId; "
+                                 "the API reads only the credentials' own account")
+            findings = scanner.finish()
+            view.update(scanner.stats, force=True)
+        finally:
+            scanner.close()
+
+    stats = scanner.stats
+    report = Report(
+        command="scan",
+        generated_at=datetime.now(UTC),
+        findings=findings,
+        stats=stats.as_dict(),
+        skipped=stats.skipped,
+    )
+    from trailguard.findings.output import write_report
+
+    try:
+        write_report(report, fmt.value, output)
+    except OSError as exc:
+        raise _usage(f"cannot write the report to {output}: {exc.strerror or exc}") from None
+    _print_summary(stats, findings, notes)
+    if _fail_rank(findings, Severity(fail_on.value)):
+        raise typer.Exit(EXIT_FINDINGS)
+    if stats.data_skipped:
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _load_detector(extra: list[Path]) -> tuple[Any, dict[int, Any]]:
+    """The Sigma detector over the shipped rules plus ``extra`` folders, with rule metadata."""
+    from trailguard.detection.catalog import CatalogError, load_rules
+    from trailguard.scan.convert import rule_meta
+    from trailguard.sigma import Detector, RuleCompileError
+
+    try:
+        catalog = load_rules(extra, require_examples=False)
+    except CatalogError as exc:
+        raise _usage(str(exc)) from None
+    try:
+        detector = Detector(catalog.collection)
+    except RuleCompileError as exc:
+        raise _usage(f"rules cannot be compiled: {exc}") from None
+    metas = {id(info.rule): rule_meta(info.rule, info) for info in catalog.rules}
+    return detector, metas
+
+
+def _session(profile: str | None, regions: list[str] | None) -> Any:
+    from botocore.exceptions import ProfileNotFound
+
+    from trailguard.aws import make_session
+
+    try:
+        return make_session(profile, regions[0] if regions else None)
+    except ProfileNotFound as exc:
+        raise _usage(str(exc)) from None
+
+
+def _scan_local(scanner: Any, source: str) -> None:
+    from trailguard.scan.inputs import expand_local
+
+    inputs, problems = expand_local(source)
+    for name, reason in problems:
+        scanner.stats.skip(name, reason)
+    scanner.scan_inputs(inputs, source)
+
+
+def _scan_s3(
+    scanner: Any,
+    session: Any,
+    url: str,
+    since: datetime | None,
+    until: datetime | None,
+    accounts: frozenset[str],
+    regions: frozenset[str],
+    notes: list[str],
+) -> None:
+    from trailguard.aws import make_client
+    from trailguard.scan.inputs import UsageError
+    from trailguard.scan.s3source import S3Walker, parse_s3_url
+
+    try:
+        parse_s3_url(url)
+    except UsageError as exc:
+        raise _usage(str(exc)) from None
+    client = make_client(session, "s3")
+    walker = S3Walker(client, url, since, until, accounts, regions)
+
+    def counted() -> Iterator[Any]:
+        seen = walker.list_calls
+        for obj in walker:
+            scanner.stats.api_calls += walker.list_calls - seen
+            seen = walker.list_calls
+            yield obj
+        scanner.stats.api_calls += walker.list_calls - seen
+
+    scanner.scan_inputs(counted(), url)
+    notes.extend(walker.notes)
+
+
+def _scan_lookup(
+    scanner: Any, session: Any, start: datetime, end: datetime, regions: list[str]
+) -> None:
+    from trailguard.aws import make_client
+    from trailguard.scan.engine import describe_error
+    from trailguard.scan.lookup import RateLimiter, lookup_pages
+
+    for api_region in regions:
+        source = f"lookup:{api_region}"
+        client = make_client(session, "cloudtrail", api_region)
+
+        def count_call() -> None:
+            scanner.stats.api_calls += 1
+
+        try:
+            for page in lookup_pages(client, start, end, limiter=RateLimiter(),
+                                     on_call=count_call):
+                for problem, event_id in zip(page.problems, page.event_ids, strict=True):
+                    scanner.stats.skip(f"{source}#{event_id}", problem.reason, record=True)
+                scanner.add_records(page.records, source)
+                scanner.tick()
+        except (ClientError, BotoCoreError) as exc:
+            scanner.stats.skip(source, f"LookupEvents failed: {describe_error(exc)}")
+        scanner.flush_records()
 
 
 def register(app: typer.Typer) -> None:
-    """Add the scanning commands to the root app."""
+    """Add the ``scan`` command to the root app."""
+    app.command("scan")(scan_command)

@@ -26,6 +26,7 @@ import orjson
 
 from trailguard.scan.schema import COLUMNS, TABLE
 
+DEFAULT_MAX_OBJECT = 16 * 1024 * 1024  # DuckDB's default maximum_object_size
 # Columns the Finding conversion reads, whatever the rules need.
 FINDING_COLUMNS = frozenset(
     {
@@ -72,8 +73,14 @@ class EventLoader:
         since: datetime | None = None,
         until: datetime | None = None,
         table: str = TABLE,
+        accounts: Iterable[str] = (),
+        regions: Iterable[str] = (),
     ) -> None:
-        """Prepare the SQL; ``columns`` limits which columns are parsed (None: all)."""
+        """Prepare the SQL; ``columns`` limits which columns are parsed (None: all).
+
+        ``since``/``until``/``accounts``/``regions`` keep only matching events; an event
+        without the field in question is kept (nothing says it is outside the filter).
+        """
         self.con = con
         self.table = table
         keep = set(COLUMNS) if columns is None else (set(columns) & set(COLUMNS))
@@ -88,13 +95,15 @@ class EventLoader:
         )
         where = []
         if since is not None:
-            where.append(f'"eventTime" >= {_sql_str(_iso(since))}')
+            where.append(f'("eventTime" IS NULL OR "eventTime" >= {_sql_str(_iso(since))})')
         if until is not None:
-            where.append(f'"eventTime" <= {_sql_str(_iso(until))}')
-        # Records without eventTime are kept: nothing says they are outside the window.
-        self._where = (
-            " WHERE \"eventTime\" IS NULL OR (" + " AND ".join(where) + ")" if where else ""
-        )
+            where.append(f'("eventTime" IS NULL OR "eventTime" <= {_sql_str(_iso(until))})')
+        for column, values in (("recipientAccountId", accounts), ("awsRegion", regions)):
+            values = sorted(set(values))
+            if values:
+                listed = ", ".join(_sql_str(v) for v in values)
+                where.append(f'("{column}" IS NULL OR "{column}" IN ({listed}))')
+        self._where = " WHERE " + " AND ".join(where) if where else ""
 
     def _create(self, source_sql: str) -> int:
         self.con.execute(
@@ -104,18 +113,26 @@ class EventLoader:
         row = self.con.execute(f"SELECT count(*) FROM {self.table}").fetchall()
         return int(row[0][0])
 
-    def load_delivery_files(self, paths: Sequence[str], gzipped: bool) -> int:
+    def load_delivery_files(
+        self, paths: Sequence[str], gzipped: bool, largest: int = 0
+    ) -> int:
         """Load delivery-format files by path; return the number of events loaded.
 
+        ``largest`` is the biggest file's decompressed size: a delivery file is one JSON
+        object, and DuckDB refuses objects above ``maximum_object_size`` (16 MB by default).
+        The limit is raised only as far as needed, since a large limit makes DuckDB slower.
         Raises ``duckdb.Error`` when DuckDB rejects any file of the batch: the caller then
         retries file by file to isolate the bad one.
         """
         files = "[" + ", ".join(_sql_str(p) for p in paths) + "]"
         compression = "gzip" if gzipped else "none"
+        limit = ""
+        if largest >= DEFAULT_MAX_OBJECT:
+            limit = f", maximum_object_size={largest + 1024 * 1024}"
         return self._create(
             f"SELECT unnest(Records, max_depth := 2) FROM read_json({files}, "
             f"columns={self._records_columns}, records=true, format='auto', "
-            f"compression='{compression}', maximum_object_size=1073741824)"
+            f"compression='{compression}'{limit})"
         )
 
     def load_records(self, records: Sequence[dict[str, Any]]) -> int:
@@ -124,8 +141,7 @@ class EventLoader:
             _write_json_lines(fh, records)
             return self._create(
                 f"SELECT * FROM read_json({_sql_str(path)}, format='newline_delimited', "
-                f"columns={self._flat_columns}, records=true, compression='none', "
-                f"maximum_object_size=1073741824)"
+                f"columns={self._flat_columns}, records=true, compression='none')"
             )
 
     def drop(self) -> None:

@@ -1,0 +1,383 @@
+"""Turn rule matches into findings, and fold identical findings into one with a count.
+
+A finding carries only chosen fields of the record (who, what, when, from where, on whom):
+``requestParameters`` and ``responseElements`` can hold secrets, so they are never copied
+whole. Identical findings (same rule, actor, targets, event name, error code, account) are
+grouped with a count, first/last time and at most :data:`SAMPLE_EVENT_IDS` event ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from trailguard.findings.model import Actor, Finding, Resource, Severity
+
+SAMPLE_EVENT_IDS = 20
+
+# requestParameters key -> Resource type, for the thing an event acted on.
+TARGET_KEYS: tuple[tuple[str, str], ...] = (
+    ("userName", "AwsIamUser"),
+    ("roleName", "AwsIamRole"),
+    ("groupName", "AwsIamGroup"),
+    ("policyArn", "AwsIamPolicy"),
+    ("accessKeyId", "AwsIamAccessKey"),
+    ("sSHPublicKeyId", "AwsIamSshPublicKey"),
+    ("certificateId", "AwsIamSigningCertificate"),
+    ("serialNumber", "AwsIamMfaDevice"),
+    ("virtualMFADeviceName", "AwsIamMfaDevice"),
+    ("serviceSpecificCredentialId", "AwsIamServiceSpecificCredential"),
+    ("trailName", "AwsCloudTrailTrail"),
+    ("bucketName", "AwsS3Bucket"),
+)
+_TECHNIQUE = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
+# Correlation group-by paths that describe the actor.
+_ACTOR_PATHS = {
+    "userIdentity.arn": "arn",
+    "userIdentity.type": "identity_type",
+    "userIdentity.principalId": "principal_id",
+    "userIdentity.accountId": "account_id",
+    "userIdentity.userName": "user_name",
+    "userIdentity.accessKeyId": "access_key_id",
+    "userIdentity.invokedBy": "invoked_by",
+    "sourceIPAddress": "source_ip",
+    "userAgent": "user_agent",
+}
+
+
+def parse_time(value: Any) -> datetime | None:
+    """CloudTrail's ISO ``eventTime`` as an aware datetime; None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def techniques_from_tags(tags: Iterable[Any]) -> list[str]:
+    """ATT&CK technique ids (``T1098.001``) from Sigma tags (``attack.t1098.001``)."""
+    out = []
+    for tag in tags:
+        m = _TECHNIQUE.match(str(tag))
+        if m and m.group(1).upper() not in out:
+            out.append(m.group(1).upper())
+    return out
+
+
+def actor_from_record(rec: dict[str, Any]) -> Actor:
+    """Who made the call: identity, session, key, address, agent, MFA, invoking service."""
+    ui = _dict(rec.get("userIdentity"))
+    ctx = _dict(ui.get("sessionContext"))
+    issuer = _dict(ctx.get("sessionIssuer"))
+    attrs = _dict(ctx.get("attributes"))
+    arn = _str(ui.get("arn"))
+    identity_type = _str(ui.get("type"))
+    session_name = None
+    if arn and (identity_type == "AssumedRole" or ":assumed-role/" in arn):
+        session_name = arn.rsplit("/", 1)[-1] or None
+    mfa: bool | None = None
+    flag = attrs.get("mfaAuthenticated")
+    if isinstance(flag, str) and flag.lower() in ("true", "false"):
+        mfa = flag.lower() == "true"
+    elif isinstance(flag, bool):
+        mfa = flag
+    used = _dict(rec.get("additionalEventData")).get("MFAUsed")
+    if mfa is None and isinstance(used, str) and used.lower() in ("yes", "no"):
+        mfa = used.lower() == "yes"
+    return Actor(
+        identity_type=identity_type,
+        arn=arn,
+        principal_id=_str(ui.get("principalId")),
+        account_id=_str(ui.get("accountId")),
+        user_name=_str(ui.get("userName")),
+        session_name=session_name,
+        session_issuer_arn=_str(issuer.get("arn")),
+        access_key_id=_str(ui.get("accessKeyId")),
+        source_ip=_str(rec.get("sourceIPAddress")),
+        user_agent=_str(rec.get("userAgent")),
+        mfa_authenticated=mfa,
+        invoked_by=_str(ui.get("invokedBy")),
+    )
+
+
+def _targets(rec: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None, str | None]:
+    """(type, id, name) of each target, plus the account and region they live in."""
+    params = _dict(rec.get("requestParameters"))
+    account = _str(rec.get("recipientAccountId")) or _str(
+        _dict(rec.get("userIdentity")).get("accountId")
+    )
+    region = _str(rec.get("awsRegion"))
+    out: list[tuple[str, str, str]] = []
+    for key, rtype in TARGET_KEYS:
+        value = _str(params.get(key))
+        if not value:
+            continue
+        rid = value
+        if rtype == "AwsIamUser" and account and not value.startswith("arn:"):
+            rid = f"arn:aws:iam::{account}:user/{value}"
+        elif rtype == "AwsIamRole" and account and not value.startswith("arn:"):
+            rid = f"arn:aws:iam::{account}:role/{value}"
+        out.append((rtype, rid, value))
+    source = _str(rec.get("eventSource")) or ""
+    trail = _str(params.get("name"))
+    if source.startswith("cloudtrail.") and trail:
+        out.append(("AwsCloudTrailTrail", trail, trail.rsplit("/", 1)[-1]))
+    if not out and account:
+        out.append(("AwsAccount", account, account))
+    return out, account, region
+
+
+def resources_from_record(rec: dict[str, Any]) -> list[Resource]:
+    """The targets of the call, from well-known ``requestParameters`` keys.
+
+    Falls back to the account when the event names no target (e.g. a password-policy change).
+    """
+    targets, account, region = _targets(rec)
+    return [
+        Resource(
+            type=rtype,
+            id=rid,
+            name=None if rtype == "AwsAccount" else name,
+            account_id=account,
+            region=region,
+        )
+        for rtype, rid, name in targets
+    ]
+
+
+def record_group_key(meta: RuleMeta, rec: dict[str, Any]) -> tuple[Any, ...]:
+    """The :func:`group_key` a record's finding will have, without building the finding."""
+    ui = _dict(rec.get("userIdentity"))
+    who = (
+        _str(ui.get("arn")) or _str(ui.get("principalId")) or _str(ui.get("type")),
+        _str(ui.get("accessKeyId")),
+    )
+    targets, account, _ = _targets(rec)
+    return (
+        meta.rule_id,
+        who,
+        tuple(sorted((t, i) for t, i, _ in targets)),
+        _str(rec.get("eventName")),
+        _str(rec.get("errorCode")),
+        account,
+    )
+
+
+@dataclass
+class RuleMeta:
+    """What a finding needs from a rule besides its Sigma logic."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    mitre: list[str]
+    cis: list[str]
+    description: str | None
+    explain: list[str]
+
+    def explain_for(self, event_name: str | None) -> str | None:
+        """The knowledge-base page for a match on ``event_name`` (see RuleInfo.explain_for)."""
+        if event_name and event_name in self.explain:
+            return event_name
+        if event_name and not self.explain:
+            return event_name
+        return self.explain[0] if self.explain else None
+
+
+def rule_meta(rule: Any, info: Any | None = None) -> RuleMeta:
+    """Metadata for a Sigma rule, taken from the catalog's RuleInfo when there is one."""
+    level = getattr(info, "level", None) or _level_name(getattr(rule, "level", None))
+    try:
+        severity = Severity.parse(level) if level else Severity.medium
+    except ValueError:
+        severity = Severity.medium
+    mitre = list(getattr(info, "techniques", []) or []) or techniques_from_tags(
+        getattr(rule, "tags", None) or []
+    )
+    return RuleMeta(
+        rule_id=str(getattr(info, "id", None) or rule.id or rule.name or rule.title),
+        title=str(getattr(info, "title", None) or rule.title),
+        severity=severity,
+        mitre=mitre,
+        cis=list(getattr(info, "cis", []) or []),
+        description=(getattr(info, "description", None) or getattr(rule, "description", None)),
+        explain=list(getattr(info, "explain", []) or []),
+    )
+
+
+def _level_name(level: Any) -> str | None:
+    if level is None:
+        return None
+    name = getattr(level, "name", None)
+    return str(name).lower() if name else str(level).lower()
+
+
+def finding_from_record(meta: RuleMeta, rec: dict[str, Any]) -> Finding:
+    """One detection finding for a single matched CloudTrail record."""
+    event_name = _str(rec.get("eventName"))
+    when = parse_time(rec.get("eventTime"))
+    event_id = _str(rec.get("eventID"))
+    return Finding(
+        kind="detection",
+        rule_id=meta.rule_id,
+        title=meta.title,
+        severity=meta.severity,
+        description=meta.description,
+        mitre=meta.mitre,
+        cis=meta.cis,
+        account_id=_str(rec.get("recipientAccountId"))
+        or _str(_dict(rec.get("userIdentity")).get("accountId")),
+        region=_str(rec.get("awsRegion")),
+        resources=resources_from_record(rec),
+        explain=meta.explain_for(event_name),
+        event_name=event_name,
+        event_source=_str(rec.get("eventSource")),
+        event_time=when,
+        event_id=event_id,
+        error_code=_str(rec.get("errorCode")),
+        actor=actor_from_record(rec),
+        first_seen=when,
+        last_seen=when,
+        event_ids=[event_id] if event_id else [],
+    )
+
+
+def finding_from_correlation(
+    meta: RuleMeta,
+    group: dict[str, Any],
+    count: int,
+    first_time: Any,
+    last_time: Any,
+    event_ids: list[str],
+) -> Finding:
+    """One detection finding for a correlation (many records, grouped by the rule's fields)."""
+    actor_fields = {
+        _ACTOR_PATHS[k]: str(v) for k, v in group.items() if k in _ACTOR_PATHS and v is not None
+    }
+    actor = Actor(**actor_fields) if actor_fields else None
+    if actor and actor.arn and ":assumed-role/" in actor.arn:
+        actor.session_name = actor.arn.rsplit("/", 1)[-1]
+    account = group.get("recipientAccountId") or group.get("userIdentity.accountId")
+    region = group.get("awsRegion")
+    first, last = parse_time(first_time), parse_time(last_time)
+    return Finding(
+        kind="detection",
+        rule_id=meta.rule_id,
+        title=meta.title,
+        severity=meta.severity,
+        description=meta.description,
+        mitre=meta.mitre,
+        cis=meta.cis,
+        account_id=_str(account),
+        region=_str(region),
+        resources=(
+            [Resource(type="AwsAccount", id=str(account), account_id=str(account))]
+            if account
+            else []
+        ),
+        explain=meta.explain_for(None),
+        event_name=_str(group.get("eventName")),
+        event_source=_str(group.get("eventSource")),
+        event_time=first,
+        event_id=event_ids[0] if event_ids else None,
+        actor=actor,
+        count=max(1, count),
+        first_seen=first,
+        last_seen=last,
+        event_ids=list(event_ids[:SAMPLE_EVENT_IDS]),
+    )
+
+
+def group_key(f: Finding) -> tuple[Any, ...]:
+    """What makes two findings the same: rule, actor, targets, event, error, account."""
+    actor = f.actor
+    who = (
+        (actor.arn or actor.principal_id or actor.identity_type, actor.access_key_id)
+        if actor
+        else (None, None)
+    )
+    targets = tuple(sorted((r.type, r.id) for r in f.resources))
+    return (f.rule_id, who, targets, f.event_name, f.error_code, f.account_id)
+
+
+class FindingGroups:
+    """Accumulates findings, merging identical ones (bounded sample of event ids)."""
+
+    def __init__(self, sample: int = SAMPLE_EVENT_IDS) -> None:
+        """Start empty; ``sample`` bounds the event ids kept per group."""
+        self.sample = sample
+        self._groups: dict[tuple[Any, ...], Finding] = {}
+        self.total = 0
+
+    def add(self, finding: Finding) -> None:
+        """Add one finding (its ``count`` may already be more than 1)."""
+        self.total += finding.count
+        key = group_key(finding)
+        seen = self._groups.get(key)
+        if seen is None:
+            finding.event_ids = finding.event_ids[: self.sample]
+            self._groups[key] = finding
+            return
+        seen.count += finding.count
+        if finding.first_seen and (seen.first_seen is None or finding.first_seen < seen.first_seen):
+            seen.first_seen = finding.first_seen
+            seen.event_time = finding.event_time
+            seen.event_id = finding.event_id
+            seen.actor = finding.actor or seen.actor
+            seen.region = finding.region or seen.region
+        if finding.last_seen and (seen.last_seen is None or finding.last_seen > seen.last_seen):
+            seen.last_seen = finding.last_seen
+        room = self.sample - len(seen.event_ids)
+        if room > 0:
+            seen.event_ids.extend(e for e in finding.event_ids[:room] if e not in seen.event_ids)
+
+    def add_record(self, meta: RuleMeta, rec: dict[str, Any]) -> None:
+        """Add the finding for one matched record; builds a Finding only for a new group."""
+        key = record_group_key(meta, rec)
+        seen = self._groups.get(key)
+        if seen is None:
+            self.total += 1
+            self._groups[key] = finding_from_record(meta, rec)
+            return
+        self.total += 1
+        seen.count += 1
+        when = parse_time(rec.get("eventTime"))
+        event_id = _str(rec.get("eventID"))
+        if when and (seen.first_seen is None or when < seen.first_seen):
+            seen.first_seen = when
+            seen.event_time = when
+            seen.event_id = event_id
+            seen.region = _str(rec.get("awsRegion")) or seen.region
+            seen.actor = actor_from_record(rec)
+        if when and (seen.last_seen is None or when > seen.last_seen):
+            seen.last_seen = when
+        if event_id and len(seen.event_ids) < self.sample and event_id not in seen.event_ids:
+            seen.event_ids.append(event_id)
+
+    def findings(self) -> list[Finding]:
+        """Grouped findings, most severe first, then by first time seen."""
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(
+            self._groups.values(),
+            key=lambda f: (-f.severity.rank, f.first_seen or far, f.title),
+        )
+
+    def __len__(self) -> int:
+        return len(self._groups)

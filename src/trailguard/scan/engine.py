@@ -1,0 +1,456 @@
+"""The scanning loop: inputs -> bounded batches in DuckDB -> Sigma rules -> grouped findings.
+
+Memory stays flat: at most ``batch_files`` files (and ``batch_bytes`` of decompressed JSON)
+or ``batch_records`` decoded records are in a batch; each batch's table is dropped after the
+rules ran on it. Only grouped findings and correlation state (bounded by the detector)
+outlive a batch.
+
+Per input the scanner decides (from its first bytes, never from configuration):
+
+* a digest file: counted and skipped;
+* an S3 delivery file: gzip is inflated with isal into an in-memory file and DuckDB reads it
+  with the explicit schema (the fast path);
+* anything else, or a delivery file DuckDB refused: the robust Python decoder
+  (:mod:`trailguard.scan.decode`), whose records are loaded in batches too.
+
+A batch DuckDB rejects is retried file by file, so one bad file never costs the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+import duckdb
+from botocore.exceptions import BotoCoreError, ClientError
+from isal import igzip
+
+from trailguard.findings.model import Finding, Severity, SkippedInput
+from trailguard.scan.convert import (
+    FindingGroups,
+    RuleMeta,
+    finding_from_correlation,
+    rule_meta,
+)
+from trailguard.scan.decode import (
+    GZIP_MAGIC,
+    HEAD_BYTES,
+    DigestFile,
+    InputError,
+    decode_stream,
+    is_delivery_file,
+    is_digest,
+    read_head,
+)
+from trailguard.scan.inputs import LocalInput, S3Input
+from trailguard.scan.loader import FINDING_COLUMNS, EventLoader, memory_file
+from trailguard.scan.schema import COLUMNS, TABLE
+
+log = logging.getLogger(__name__)
+
+MAX_SKIPPED_LISTED = 500  # skipped inputs listed one by one in the report; the rest are counted
+MAX_RECORD_PROBLEMS_PER_FILE = 3
+Input = LocalInput | S3Input
+
+
+@dataclass
+class ScanStats:
+    """The run's accounting, shown in the summary and written into the report."""
+
+    files_read: int = 0
+    files_skipped: int = 0
+    digests_skipped: int = 0
+    records_skipped: int = 0
+    events: int = 0
+    batches: int = 0
+    fallback_files: int = 0
+    api_calls: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    skipped: list[SkippedInput] = field(default_factory=list)
+    skipped_not_listed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, source: str, reason: str, *, record: bool = False) -> None:
+        """Record an input (or a record, when ``record``) that could not be scanned."""
+        if record:
+            self.records_skipped += 1
+        else:
+            self.files_skipped += 1
+        self.reasons[_reason_kind(reason)] += 1
+        if len(self.skipped) < MAX_SKIPPED_LISTED:
+            self.skipped.append(SkippedInput(source=source, reason=reason))
+        else:
+            self.skipped_not_listed += 1
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the scan started."""
+        return time.perf_counter() - self.started
+
+    @property
+    def data_skipped(self) -> bool:
+        """True when any file, object or record could not be scanned."""
+        return bool(self.files_skipped or self.records_skipped)
+
+    def as_dict(self) -> dict[str, int | float | str]:
+        """Flat numbers for the report's ``stats``."""
+        secs = self.elapsed
+        out: dict[str, int | float | str] = {
+            "files_read": self.files_read,
+            "files_skipped": self.files_skipped,
+            "digest_files_skipped": self.digests_skipped,
+            "records_skipped": self.records_skipped,
+            "events": self.events,
+            "seconds": round(secs, 3),
+            "events_per_second": round(self.events / secs) if secs > 0 else 0,
+        }
+        if self.api_calls:
+            out["api_calls"] = self.api_calls
+        if self.skipped_not_listed:
+            out["skipped_not_listed"] = self.skipped_not_listed
+        return out
+
+
+def _reason_kind(reason: str) -> str:
+    """A short category for the summary ("corrupt gzip", "not JSON", ...)."""
+    text = reason.lower()
+    for key, label in (
+        ("gzip", "corrupt or truncated gzip"),
+        ("not json", "not JSON"),
+        ("not valid json", "invalid or truncated JSON"),
+        ("no cloudtrail", "not CloudTrail"),
+        ("not a cloudtrail", "not CloudTrail"),
+        ("is not json", "invalid JSON line"),
+        ("empty", "empty file"),
+        ("no such", "not found"),
+        ("no files match", "not found"),
+        ("access", "access denied"),
+    ):
+        if key in text:
+            return label
+    return "other"
+
+
+@dataclass
+class _Prepared:
+    """An input opened and sniffed (possibly in a worker thread), ready for a batch."""
+
+    inp: Input
+    kind: str  # "delivery" | "python" | "digest" | "error"
+    stack: ExitStack
+    reason: str = ""
+    duck_path: str | None = None
+    gzipped: bool = False
+    size: int = 0  # decompressed bytes (delivery)
+    data: IO[bytes] | None = None  # readable content for the Python path
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+def _prepare(inp: Input, inflate: bool) -> _Prepared:
+    """Open an input, look at its first bytes and get it ready for the right path."""
+    stack = ExitStack()
+    try:
+        path, fh = stack.enter_context(inp.open())
+    except (OSError, ClientError, BotoCoreError) as exc:
+        stack.close()
+        return _Prepared(inp, "error", ExitStack(), reason=describe_error(exc))
+    try:
+        raw = fh.read(HEAD_BYTES)
+        fh.seek(0)
+        head = read_head(raw)
+    except InputError as exc:
+        stack.close()
+        return _Prepared(inp, "error", ExitStack(), reason=str(exc))
+    except OSError as exc:
+        stack.close()
+        return _Prepared(inp, "error", ExitStack(), reason=describe_error(exc))
+    if is_digest(inp.name, head):
+        stack.close()
+        return _Prepared(inp, "digest", ExitStack())
+    gz = raw[:2] == GZIP_MAGIC
+    if path is None or not is_delivery_file(head):
+        return _Prepared(inp, "python", stack, data=fh)
+    if gz and inflate:
+        try:
+            mpath, mfh = stack.enter_context(memory_file("trailguard-json"))
+            with igzip.IGzipFile(fileobj=fh, mode="rb") as gzf:
+                shutil.copyfileobj(gzf, mfh, 1024 * 1024)
+            mfh.flush()
+            size = mfh.tell()
+            mfh.seek(0)
+        except (EOFError, OSError, ValueError) as exc:
+            stack.close()
+            return _Prepared(
+                inp, "error", ExitStack(),
+                reason=f"corrupt or truncated gzip data ({exc or type(exc).__name__})",
+            )
+        return _Prepared(inp, "delivery", stack, duck_path=mpath, size=size, data=mfh)
+    size = inp.size * (8 if gz else 1)
+    return _Prepared(inp, "delivery", stack, duck_path=path, gzipped=gz, size=size, data=fh)
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'error')}: {err.get('Message', '')}".strip(": ")
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot read: {exc.strerror}"
+    return f"cannot read: {exc}"
+
+
+def needed_columns(detector: Any) -> set[str] | None:
+    """Columns the rules and findings read; None means all (when it cannot be worked out).
+
+    Reads the detector's own SQL (string literals removed) for column names, so it follows
+    whatever the detector queries, plus the columns findings are built from.
+    """
+    query = getattr(detector, "query", None)
+    if not callable(query):
+        return None
+    try:
+        text = str(query(TABLE))
+    except Exception:  # noqa: BLE001 - any doubt means: load every column
+        return None
+    text = re.sub(r"'(?:[^']|'')*'", "''", text)  # string literals name no columns
+    cols = set(FINDING_COLUMNS)
+    for name in COLUMNS:
+        if re.search(rf"(?<![\w.$]){re.escape(name)}(?!\w)", text):
+            cols.add(name)
+    return cols
+
+
+class Scanner:
+    """Runs a detector over inputs or record streams, batch by batch, and groups findings."""
+
+    def __init__(
+        self,
+        detector: Any,
+        metas: dict[int, RuleMeta] | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        accounts: Iterable[str] = (),
+        regions: Iterable[str] = (),
+        batch_files: int = 64,
+        batch_bytes: int = 192 * 1024 * 1024,
+        batch_records: int = 50_000,
+        prefetch: int = 4,
+        threads: int | None = None,
+        progress: Callable[[ScanStats], None] | None = None,
+    ) -> None:
+        """Set up DuckDB and the loader; ``metas`` maps ``id(rule)`` to its RuleMeta."""
+        self.detector = detector
+        self.metas = metas or {}
+        self.con = duckdb.connect()
+        self.con.execute("SET preserve_insertion_order = false")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.loader = EventLoader(
+            self.con, needed_columns(detector), since, until, TABLE, accounts, regions
+        )
+        self.batch_files = batch_files
+        self.batch_bytes = batch_bytes
+        self.batch_records = batch_records
+        self.prefetch = max(1, prefetch)
+        self.inflate = hasattr(os, "memfd_create")
+        self.stats = ScanStats()
+        self.groups = FindingGroups()
+        self.progress = progress
+        self._records: list[dict[str, Any]] = []
+        self._records_from: set[str] = set()
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def scan_inputs(self, inputs: Iterable[Input], source: str = "") -> None:
+        """Scan files/objects; listing errors of ``inputs`` are reported against ``source``."""
+        pending: list[_Prepared] = []
+        pending_bytes = 0
+        for prep in self._prepared(inputs, source):
+            if prep.kind == "error":
+                self.stats.skip(prep.inp.name, prep.reason)
+            elif prep.kind == "digest":
+                self.stats.digests_skipped += 1
+            elif prep.kind == "python":
+                try:
+                    self._decode_python(prep)
+                finally:
+                    prep.close()
+            else:
+                if pending and pending[0].gzipped != prep.gzipped:
+                    self._flush_delivery(pending)
+                    pending, pending_bytes = [], 0
+                pending.append(prep)
+                pending_bytes += prep.size
+                if len(pending) >= self.batch_files or pending_bytes >= self.batch_bytes:
+                    self._flush_delivery(pending)
+                    pending, pending_bytes = [], 0
+            self.tick()
+        if pending:
+            self._flush_delivery(pending)
+        self.flush_records()
+
+    def _prepared(self, inputs: Iterable[Input], source: str) -> Iterator[_Prepared]:
+        """Open inputs ahead of use on worker threads (bounded window), in order."""
+        window: list[Future[_Prepared]] = []
+        with ThreadPoolExecutor(max_workers=self.prefetch) as pool:
+            try:
+                for inp in inputs:
+                    window.append(pool.submit(_prepare, inp, self.inflate))
+                    if len(window) > self.prefetch * 2:
+                        yield window.pop(0).result()
+            except (ClientError, BotoCoreError) as exc:
+                self.stats.skip(source or "input", f"listing failed: {describe_error(exc)}")
+            while window:
+                yield window.pop(0).result()
+
+    def _flush_delivery(self, group: list[_Prepared]) -> None:
+        try:
+            self._load_delivery(group)
+        finally:
+            for prep in group:
+                prep.close()
+
+    def _load_delivery(self, group: list[_Prepared]) -> None:
+        paths = [p.duck_path for p in group if p.duck_path]
+        try:
+            n = self.loader.load_delivery_files(
+                paths, group[0].gzipped, max(p.size for p in group)
+            )
+        except duckdb.Error as exc:
+            if len(group) > 1:
+                for prep in group:
+                    self._load_delivery([prep])
+                return
+            log.debug("DuckDB refused %s: %s", group[0].inp.name, exc)
+            self._decode_python(group[0])
+            return
+        self.stats.files_read += len(group)
+        self._detect(n)
+
+    # -- robust path ---------------------------------------------------------------------
+
+    def _decode_python(self, prep: _Prepared) -> None:
+        name = prep.inp.name
+        stream = prep.data
+        if stream is None:
+            self.stats.skip(name, "cannot read")
+            return
+        stream.seek(0)
+        self.stats.fallback_files += 1
+        problems = 0
+        try:
+            for chunk in decode_stream(name, stream):
+                for problem in chunk.problems:
+                    problems += 1
+                    if problems <= MAX_RECORD_PROBLEMS_PER_FILE:
+                        self.stats.skip(f"{name}#{problem.index}", problem.reason, record=True)
+                    else:
+                        self.stats.records_skipped += 1
+                if chunk.records:
+                    self._records.extend(chunk.records)
+                    self._records_from.add(name)
+                    if len(self._records) >= self.batch_records:
+                        self.flush_records()
+        except DigestFile:
+            self.stats.digests_skipped += 1
+            return
+        except InputError as exc:
+            self.stats.skip(name, str(exc))
+            return
+        except (OSError, ClientError, BotoCoreError) as exc:
+            self.stats.skip(name, describe_error(exc))
+            return
+        if problems > MAX_RECORD_PROBLEMS_PER_FILE:
+            self.stats.skip(
+                name,
+                f"{problems - MAX_RECORD_PROBLEMS_PER_FILE} more records skipped in this file",
+                record=True,
+            )
+            self.stats.records_skipped -= 1  # that entry is a note, not one more record
+        self.stats.files_read += 1
+
+    def add_records(self, records: Iterable[dict[str, Any]], source: str) -> None:
+        """Queue already-unwrapped records (e.g. from LookupEvents) for the next batch."""
+        for rec in records:
+            self._records.append(rec)
+            if len(self._records) >= self.batch_records:
+                self._records_from.add(source)
+                self.flush_records()
+        if self._records:
+            self._records_from.add(source)
+
+    def flush_records(self) -> None:
+        """Load and scan the queued Python records, if any."""
+        if not self._records:
+            return
+        records, self._records = self._records, []
+        sources, self._records_from = self._records_from, set()
+        try:
+            n = self.loader.load_records(records)
+        except duckdb.Error as exc:
+            where = ", ".join(sorted(sources)[:3]) + (" ..." if len(sources) > 3 else "")
+            self.stats.records_skipped += len(records) - 1
+            self.stats.skip(where, f"{len(records)} records could not be loaded: {exc}",
+                            record=True)
+            return
+        self._detect(n)
+
+    # -- detection ----------------------------------------------------------------------
+
+    def _meta(self, rule: Any) -> RuleMeta:
+        meta = self.metas.get(id(rule))
+        if meta is None:
+            meta = self.metas[id(rule)] = rule_meta(rule)
+        return meta
+
+    def _detect(self, loaded: int) -> None:
+        self.stats.events += loaded
+        self.stats.batches += 1
+        if loaded:
+            for match in self.detector.run(self.con, TABLE):
+                if match.record is not None:
+                    self.groups.add_record(self._meta(match.rule), match.record)
+        self.loader.drop()
+        self.tick()
+
+    def tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.stats)
+
+    def finish(self) -> list[Finding]:
+        """Flush what is queued, add correlation matches; return grouped findings."""
+        self.flush_records()
+        for match in self.detector.finish():
+            self.groups.add(
+                finding_from_correlation(
+                    self._meta(match.rule),
+                    dict(match.group),
+                    match.count,
+                    match.first_time,
+                    match.last_time,
+                    list(match.event_ids),
+                )
+            )
+        return self.groups.findings()
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        self.con.close()
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Number of findings (groups) per severity, most severe first."""
+    counts = Counter(f.severity for f in findings)
+    return {s.value: counts.get(s, 0) for s in reversed(list(Severity))}
