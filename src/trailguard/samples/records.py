@@ -581,12 +581,16 @@ def _trail_arn(name: str = TRAIL) -> str:
     return f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{name}"
 
 
-def _stop_logging(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    return "cloudtrail.amazonaws.com", {"name": _trail_arn()}, None
+def _stop_logging(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", trail: str = TRAIL, **_: Any
+) -> Shape:
+    return "cloudtrail.amazonaws.com", {"name": _trail_arn(trail)}, None
 
 
-def _delete_trail(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    return "cloudtrail.amazonaws.com", {"name": _trail_arn()}, None
+def _delete_trail(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", trail: str = TRAIL, **_: Any
+) -> Shape:
+    return "cloudtrail.amazonaws.com", {"name": _trail_arn(trail)}, None
 
 
 def _update_trail(

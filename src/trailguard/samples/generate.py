@@ -1,0 +1,577 @@
+"""Write a realistic, deterministic set of CloudTrail logs for demos and end-to-end tests.
+
+Layout as CloudTrail delivers to S3 (5-minute files, gzipped ``{"Records": [...]}``)::
+
+    AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/
+        111122223333_CloudTrail_us-east-1_20261120T0905Z_<random>.json.gz
+    AWSLogs/o-exampleorg1/444455556666/CloudTrail/us-east-1/2026/11/20/...   (organization trail)
+    AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/...          (digest: not events)
+
+plus deliberately bad inputs (a truncated .json.gz, a file that is not JSON, a VPC flow log) so a
+scan shows its skipped-input reporting. The story on 2026-11-20, around a few thousand routine
+read calls from every identity type: users manage their own credentials (benign variant of each
+curated event); then a compromised automation role session ("mallory", from 203.0.113.66) works
+through other users' credentials, weakens the password policy, narrows, blinds and stops
+CloudTrail, and deletes a burst of credentials; a stolen user key is denied; bob signs in
+without MFA; the root user signs in and creates a root access key.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from trailguard.samples.records import (
+    ACCOUNT,
+    BOTO3_UA,
+    CONSOLE_UA,
+    ORG_ID,
+    OTHER_ACCOUNT,
+    REGION,
+    Ids,
+    api_call,
+    assumed_role,
+    aws_account,
+    aws_service,
+    console_login,
+    curated_call,
+    federated_user,
+    iam_user,
+    identity_center_user,
+    root,
+    service_linked_role,
+    ts,
+)
+
+DAY = datetime(2026, 11, 20)
+START = DAY.replace(hour=9)
+END = DAY.replace(hour=12, minute=30)
+ATTACKER_IP = "203.0.113.66"
+PROBE_IP = "203.0.113.99"
+ROOT_IP = "192.0.2.50"
+OFFICE_IPS = ("198.51.100.24", "198.51.100.25", "198.51.100.70")
+
+
+@dataclass
+class SampleSet:
+    """What :func:`generate` wrote: log files, other files, and the notable records."""
+
+    out_dir: Path
+    log_files: list[Path] = field(default_factory=list)
+    digest_files: list[Path] = field(default_factory=list)
+    bad_files: list[Path] = field(default_factory=list)
+    records: int = 0
+    malicious: list[dict[str, Any]] = field(default_factory=list)
+    benign: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def all_records(self) -> list[dict[str, Any]]:
+        """Every record written to the valid log files (reads them back)."""
+        out: list[dict[str, Any]] = []
+        for path in self.log_files:
+            out.extend(orjson.loads(gzip.decompress(path.read_bytes()))["Records"])
+        return out
+
+
+class _Story:
+    """Builds the records in time order with shared identities."""
+
+    def __init__(self, seed: int) -> None:
+        self.ids = Ids(seed)
+        self.rng = random.Random(seed)
+        i = self.ids
+        self.users = {
+            name: iam_user(name, i)
+            for name in ("alice", "bob", "dave", "erin", "frank", "svc-build", "admin-jane")
+        }
+        self.console = {name: iam_user(name, i, console=True) for name in ("alice", "bob")}
+        self.mallory = assumed_role("OpsAutomation", "mallory", i)
+        self.carol = assumed_role("PlatformAdmin", "carol@example.com", i, mfa=True)
+        self.ci = assumed_role("ci-deploy", "i-0a1b2c3d4e5f60718", i)
+        self.sso = assumed_role(
+            "AWSReservedSSO_ReadOnly_5e1c2b3a4d6f7e8a",
+            "grace@example.com",
+            i,
+            path="/aws-reserved/sso.amazonaws.com/",
+        )
+        self.config_slr = service_linked_role("config.amazonaws.com", "AWSServiceRoleForConfig", i)
+        self.fed = federated_user("reporting-job", "svc-build", i)
+        self.partner = aws_account(i)
+        self.ic_user = identity_center_user("grace@example.com", i)
+        self.root = root(i, console=True)
+        self.benign: list[dict] = []
+        self.malicious: list[dict] = []
+        self.routine: list[dict] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def good(self, rec: dict) -> None:
+        self.benign.append(rec)
+
+    def bad(self, rec: dict) -> None:
+        self.malicious.append(rec)
+
+    def call(self, event: str, who: dict, t: datetime, **kw: Any) -> dict:
+        return curated_call(event, who, self.ids, time=t, **kw)
+
+    # -- the benign variants: people managing their own credentials --------------------------
+    def benign_story(self) -> None:
+        u, t0 = self.users, DAY.replace(hour=9, minute=12)
+        office = OFFICE_IPS[0]
+        seq: list[tuple[str, dict, dict]] = [
+            ("CreateAccessKey", u["alice"], {}),
+            ("UpdateAccessKey", u["alice"], {"status": "Inactive"}),
+            ("DeleteAccessKey", u["alice"], {}),
+            ("UploadSSHPublicKey", u["bob"], {}),
+            ("UpdateSSHPublicKey", u["bob"], {"status": "Inactive"}),
+            ("DeleteSSHPublicKey", u["bob"], {}),
+            ("UploadSigningCertificate", u["svc-build"], {}),
+            ("UpdateSigningCertificate", u["svc-build"], {"status": "Inactive"}),
+            ("DeleteSigningCertificate", u["svc-build"], {}),
+            ("CreateServiceSpecificCredential", u["dave"], {}),
+            ("ResetServiceSpecificCredential", u["dave"], {}),
+            ("UpdateServiceSpecificCredential", u["dave"], {"status": "Inactive"}),
+            ("DeleteServiceSpecificCredential", u["dave"], {}),
+            ("CreateVirtualMFADevice", u["erin"], {}),
+            ("EnableMFADevice", u["erin"], {}),
+            ("ResyncMFADevice", u["erin"], {}),
+            ("DeactivateMFADevice", u["frank"], {}),
+            ("DeleteVirtualMFADevice", u["frank"], {}),
+            ("CreateLoginProfile", u["frank"], {}),
+            ("UpdateLoginProfile", u["frank"], {}),
+            ("DeleteLoginProfile", u["frank"], {}),
+        ]
+        for n, (event, who, kw) in enumerate(seq):
+            self.good(
+                self.call(event, who, t0 + timedelta(minutes=2 * n, seconds=7), ip=office, **kw)
+            )
+        t1 = DAY.replace(hour=9, minute=58)
+        self.good(console_login(self.console["alice"], self.ids, time=t1, ip=OFFICE_IPS[1]))
+        self.good(
+            self.call(
+                "ChangePassword",
+                self.console["alice"],
+                t1 + timedelta(minutes=1),
+                ip=OFFICE_IPS[1],
+                user_agent=CONSOLE_UA,
+            )
+        )
+        self.good(
+            console_login(
+                self.sso, self.ids, time=t1 + timedelta(minutes=3), saml=True, ip=OFFICE_IPS[2]
+            )
+        )
+        self.good(
+            console_login(
+                self.console["bob"],
+                self.ids,
+                time=t1 + timedelta(minutes=4),
+                ip=OFFICE_IPS[0],
+                success=False,
+            )
+        )
+        self.good(console_login(self.console["bob"], self.ids, time=t1 + timedelta(minutes=5)))
+        carol_t = DAY.replace(hour=10, minute=2)
+        for n, (event, kw) in enumerate(
+            [
+                ("UpdateAccountPasswordPolicy", {}),
+                ("UpdateTrail", {}),
+                ("PutEventSelectors", {}),
+            ]
+        ):
+            self.good(
+                self.call(
+                    event,
+                    self.carol,
+                    carol_t + timedelta(minutes=n, seconds=31),
+                    ip=OFFICE_IPS[2],
+                    user_agent=CONSOLE_UA,
+                    **kw,
+                )
+            )
+        # Terraform replacing the password policy (delete, then create) and a sandbox trail
+        # paused for maintenance and then removed.
+        tf_ua = "Terraform/1.9.5 terraform-provider-aws/5.70.0 " + BOTO3_UA
+        t2 = DAY.replace(hour=10, minute=9, second=44)
+        self.good(
+            self.call(
+                "DeleteAccountPasswordPolicy", self.carol, t2, ip=OFFICE_IPS[2], user_agent=tf_ua
+            )
+        )
+        self.good(
+            self.call(
+                "UpdateAccountPasswordPolicy",
+                self.carol,
+                t2 + timedelta(seconds=2),
+                ip=OFFICE_IPS[2],
+                user_agent=tf_ua,
+            )
+        )
+        self.good(
+            self.call(
+                "StopLogging",
+                self.carol,
+                t2 + timedelta(minutes=3),
+                ip=OFFICE_IPS[2],
+                user_agent=CONSOLE_UA,
+                trail="sandbox-trail",
+            )
+        )
+        self.good(
+            self.call(
+                "DeleteTrail",
+                self.carol,
+                t2 + timedelta(minutes=4),
+                ip=OFFICE_IPS[2],
+                user_agent=CONSOLE_UA,
+                trail="sandbox-trail",
+            )
+        )
+        # CloudFormation creating a stack user's key: invokedBy, not "another user".
+        cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
+        cfn["invokedBy"] = "cloudformation.amazonaws.com"
+        self.good(
+            self.call(
+                "CreateAccessKey",
+                cfn,
+                DAY.replace(hour=10, minute=20),
+                target_user="svc-stack",
+                ip="cloudformation.amazonaws.com",
+                user_agent="cloudformation.amazonaws.com",
+            )
+        )
+
+    # -- the attack ------------------------------------------------------------------------
+    def attack_story(self) -> None:
+        m, ip = self.mallory, ATTACKER_IP
+        # A stolen key of dave probes first: denied credential and logging changes.
+        t = DAY.replace(hour=10, minute=31, second=4)
+        probe = iam_user("dave", self.ids)
+        for n, (event, kw) in enumerate(
+            [
+                ("CreateAccessKey", {"target_user": "admin-jane"}),
+                ("StopLogging", {}),
+                ("PutEventSelectors", {"management": False}),
+            ]
+        ):
+            self.bad(
+                self.call(
+                    event,
+                    probe,
+                    t + timedelta(seconds=40 * n),
+                    ip=PROBE_IP,
+                    error_code="AccessDenied",
+                    **kw,
+                )
+            )
+        # The compromised automation role session works through other users' credentials.
+        t = DAY.replace(hour=10, minute=44, second=10)
+        seq: list[tuple[str, dict]] = [
+            ("DeleteAccessKey", {"target_user": "alice"}),
+            ("UploadSSHPublicKey", {"target_user": "bob"}),
+            ("UpdateSSHPublicKey", {"target_user": "bob", "status": "Active"}),
+            ("DeleteSSHPublicKey", {"target_user": "bob"}),
+            ("UploadSigningCertificate", {"target_user": "svc-build"}),
+            ("UpdateSigningCertificate", {"target_user": "svc-build", "status": "Active"}),
+            ("DeleteSigningCertificate", {"target_user": "svc-build"}),
+            ("CreateAccessKey", {"target_user": "alice"}),
+            ("UpdateAccessKey", {"target_user": "alice", "status": "Active"}),
+            ("CreateLoginProfile", {"target_user": "svc-build"}),
+            ("UpdateLoginProfile", {"target_user": "bob"}),
+            ("CreateServiceSpecificCredential", {"target_user": "dave"}),
+            ("ResetServiceSpecificCredential", {"target_user": "dave"}),
+            ("UpdateServiceSpecificCredential", {"target_user": "dave", "status": "Active"}),
+            ("DeleteServiceSpecificCredential", {"target_user": "dave"}),
+            ("CreateVirtualMFADevice", {"target_user": "bob"}),
+            ("EnableMFADevice", {"target_user": "bob"}),
+            ("ResyncMFADevice", {"target_user": "bob"}),
+            ("UpdateAccountPasswordPolicy", {"weak": True}),
+        ]
+        for n, (event, kw) in enumerate(seq):
+            self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=50) * n, ip=ip, **kw))
+        # Burst: six credential removals in under eight minutes.
+        t = DAY.replace(hour=11, minute=25, second=3)
+        burst: list[tuple[str, str]] = [
+            ("DeleteAccessKey", "erin"),
+            ("DeactivateMFADevice", "erin"),
+            ("DeleteVirtualMFADevice", "erin"),
+            ("DeleteLoginProfile", "frank"),
+            ("DeleteAccessKey", "frank"),
+            ("DeleteSSHPublicKey", "dave"),
+        ]
+        for n, (event, user) in enumerate(burst):
+            self.bad(self.call(event, m, t + timedelta(seconds=83 * n), target_user=user, ip=ip))
+        # Account password policy gone, CloudTrail narrowed, blinded, stopped, deleted.
+        t = DAY.replace(hour=11, minute=40, second=12)
+        for n, (event, kw) in enumerate(
+            [
+                ("DeleteAccountPasswordPolicy", {}),
+                ("UpdateTrail", {"multi_region": False, "global_events": False}),
+                ("PutEventSelectors", {"management": False}),
+                ("StopLogging", {}),
+                ("DeleteTrail", {}),
+            ]
+        ):
+            self.bad(self.call(event, m, t + timedelta(minutes=2 * n), ip=ip, **kw))
+        # bob's password, without MFA, from the attacker's address.
+        t = DAY.replace(hour=11, minute=2, second=40)
+        self.bad(console_login(self.console["bob"], self.ids, time=t, ip=ip, mfa_used=False))
+        self.bad(
+            self.call(
+                "ChangePassword",
+                self.console["bob"],
+                t + timedelta(minutes=1),
+                ip=ip,
+                user_agent=CONSOLE_UA,
+            )
+        )
+        # Root signs in without MFA and creates a root access key.
+        t = DAY.replace(hour=12, minute=5, second=30)
+        self.bad(console_login(root(self.ids), self.ids, time=t, ip=ROOT_IP, mfa_used=False))
+        self.bad(
+            self.call(
+                "CreateAccessKey",
+                self.root,
+                t + timedelta(minutes=2),
+                ip=ROOT_IP,
+                user_agent=CONSOLE_UA,
+            )
+        )
+
+    # -- routine reads from every identity type ---------------------------------------------
+    def routine_story(self, n: int) -> None:
+        rng = self.rng
+        who: list[tuple[dict, str]] = [
+            (self.users["alice"], OFFICE_IPS[0]),
+            (self.users["bob"], OFFICE_IPS[1]),
+            (self.users["svc-build"], "198.51.100.140"),
+            (self.carol, OFFICE_IPS[2]),
+            (self.ci, "198.51.100.200"),
+            (self.sso, OFFICE_IPS[2]),
+            (self.config_slr, "config.amazonaws.com"),
+            (self.fed, "198.51.100.141"),
+            (self.partner, "192.0.2.10"),
+            (self.ic_user, OFFICE_IPS[1]),
+        ]
+        weights = [14, 10, 12, 6, 30, 6, 8, 6, 3, 5]
+        calls = [
+            ("iam.amazonaws.com", "ListUsers", None, REGION),
+            ("iam.amazonaws.com", "ListAccessKeys", {"userName": "alice"}, REGION),
+            ("iam.amazonaws.com", "GetUser", {"userName": "bob"}, REGION),
+            ("iam.amazonaws.com", "ListMFADevices", {"userName": "erin"}, REGION),
+            ("iam.amazonaws.com", "GetAccountPasswordPolicy", None, REGION),
+            (
+                "iam.amazonaws.com",
+                "GetAccessKeyLastUsed",
+                {"accessKeyId": "AKIAIOSFODNN7EXAMPLE"},
+                REGION,
+            ),
+            ("cloudtrail.amazonaws.com", "DescribeTrails", {"trailNameList": []}, REGION),
+            ("cloudtrail.amazonaws.com", "GetTrailStatus", {"name": "management-events"}, REGION),
+            ("ec2.amazonaws.com", "DescribeInstances", {"instancesSet": {}, "filterSet": {}}, None),
+            ("ec2.amazonaws.com", "DescribeSecurityGroups", {"securityGroupIdSet": {}}, None),
+            ("s3.amazonaws.com", "ListBuckets", {"Host": "s3.amazonaws.com"}, REGION),
+            (
+                "s3.amazonaws.com",
+                "GetBucketPolicy",
+                {"bucketName": "example-app-logs", "policy": ""},
+                None,
+            ),
+            ("sts.amazonaws.com", "GetCallerIdentity", None, None),
+            ("kms.amazonaws.com", "DescribeKey", {"keyId": "alias/app"}, None),
+            ("lambda.amazonaws.com", "ListFunctions20150331", None, None),
+        ]
+        span = (END - START).total_seconds()
+        for _ in range(n):
+            ident, ip = rng.choices(who, weights)[0]
+            source, name, req, region = rng.choice(calls)
+            t = START + timedelta(seconds=rng.uniform(0, span))
+            rec = api_call(
+                ident,
+                source,
+                name,
+                self.ids,
+                time=t,
+                request=req,
+                ip=ip,
+                user_agent=BOTO3_UA if ident is not self.carol else CONSOLE_UA,
+                region=region or rng.choice((REGION, REGION, "eu-west-1")),
+                read_only=True,
+            )
+            if ident is self.partner:
+                rec["recipientAccountId"] = ACCOUNT
+            self.routine.append(rec)
+        # AWS services acting on their own, e.g. Config's service role assuming, KMS rotating.
+        for k in range(12):
+            t = START + timedelta(minutes=17 * k, seconds=11)
+            self.routine.append(
+                api_call(
+                    aws_service("config.amazonaws.com"),
+                    "sts.amazonaws.com",
+                    "AssumeRole",
+                    self.ids,
+                    time=t,
+                    request={
+                        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                        "config.amazonaws.com/AWSServiceRoleForConfig",
+                        "roleSessionName": "AWSConfig-Describe",
+                    },
+                    read_only=True,
+                    recipient=ACCOUNT,
+                )
+            )
+
+
+def _org_member_records(ids: Ids, rng: random.Random) -> list[dict]:
+    """A member account's events in the organization trail: routine reads and one finding."""
+    ops = assumed_role("OrgOps", "ops-bot", ids, account=OTHER_ACCOUNT)
+    out = []
+    for k in range(40):
+        t = START + timedelta(minutes=5 * k, seconds=rng.randint(0, 290))
+        out.append(
+            api_call(
+                ops,
+                "iam.amazonaws.com",
+                "ListUsers",
+                ids,
+                time=t,
+                read_only=True,
+                ip="198.51.100.90",
+            )
+        )
+    out.append(
+        curated_call(
+            "CreateAccessKey",
+            ops,
+            ids,
+            time=DAY.replace(hour=11, minute=12, second=9),
+            target_user="legacy-admin",
+            ip=ATTACKER_IP,
+        )
+    )
+    return out
+
+
+def _bucket(t: str) -> datetime:
+    dt = datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ")
+    return dt.replace(minute=dt.minute - dt.minute % 5, second=0) + timedelta(minutes=5)
+
+
+def _gzip(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as fh:
+        fh.write(data)
+    return buf.getvalue()
+
+
+def _write_logs(
+    out_dir: Path, prefix: str, account: str, records: list[dict], ids: Ids, result: SampleSet
+) -> None:
+    groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
+    for rec in records:
+        groups[(rec["awsRegion"], _bucket(rec["eventTime"]))].append(rec)
+    for (region, delivered), recs in sorted(groups.items()):
+        recs.sort(key=lambda r: r["eventTime"])
+        folder = out_dir / prefix / region / delivered.strftime("%Y/%m/%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        name = (
+            f"{account}_CloudTrail_{region}_{delivered.strftime('%Y%m%dT%H%MZ')}_"
+            f"{ids.token('', 16, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789')}"
+            ".json.gz"
+        )
+        path = folder / name
+        path.write_bytes(_gzip(orjson.dumps({"Records": recs})))
+        result.log_files.append(path)
+        result.records += len(recs)
+
+
+def _write_digest(out_dir: Path, result: SampleSet) -> None:
+    folder = out_dir / f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2026/11/20"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (
+        f"{ACCOUNT}_CloudTrail-Digest_{REGION}_management-events_{REGION}_20261120T100512Z.json.gz"
+    )
+    digest = {
+        "awsAccountId": ACCOUNT,
+        "digestStartTime": "2026-11-20T09:05:12Z",
+        "digestEndTime": "2026-11-20T10:05:12Z",
+        "digestS3Bucket": f"aws-cloudtrail-logs-{ACCOUNT}-3f1a2b4c",
+        "digestS3Object": str(path.relative_to(out_dir)),
+        "digestPublicKeyFingerprint": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": "2026-11-20T10:05:03Z",
+        "oldestEventTime": "2026-11-20T09:05:19Z",
+        "previousDigestS3Bucket": None,
+        "previousDigestS3Object": None,
+        "logFiles": [],
+    }
+    path.write_bytes(_gzip(orjson.dumps(digest)))
+    result.digest_files.append(path)
+
+
+def _write_bad_files(out_dir: Path, valid_example: Path, result: SampleSet) -> None:
+    day = f"{REGION}/2026/11/20"
+    folder = out_dir / f"AWSLogs/{ACCOUNT}/CloudTrail/{day}"
+    # 1. a delivery cut short: the gzip stream ends in the middle
+    truncated = folder / f"{ACCOUNT}_CloudTrail_{REGION}_20261120T1235Z_TruncatedUpload1.json.gz"
+    data = valid_example.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    # 2. not JSON at all (an error page saved under a log name)
+    not_json = folder / f"{ACCOUNT}_CloudTrail_{REGION}_20261120T1240Z_NotJsonErrorPage.json.gz"
+    not_json.write_bytes(_gzip(b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>\n'))
+    # 3. a VPC flow log from the same bucket
+    flow_dir = out_dir / f"AWSLogs/{ACCOUNT}/vpcflowlogs/{day}"
+    flow_dir.mkdir(parents=True, exist_ok=True)
+    flow = flow_dir / (
+        f"{ACCOUNT}_vpcflowlogs_{REGION}_fl-0a1b2c3d4e5f60718_20261120T0905Z_4f5e6d7c.log.gz"
+    )
+    lines = [
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+        "start end action log-status",
+        f"2 {ACCOUNT} eni-0a1b2c3d4e5f60718 10.0.1.15 198.51.100.24 443 51234 6 10 8400 "
+        "1795165500 1795165560 ACCEPT OK",
+        f"2 {ACCOUNT} eni-0a1b2c3d4e5f60718 203.0.113.66 10.0.1.15 51514 22 6 3 180 "
+        "1795165500 1795165560 REJECT OK",
+    ]
+    flow.write_bytes(_gzip(("\n".join(lines) + "\n").encode()))
+    result.bad_files.extend([truncated, not_json, flow])
+
+
+def generate(out_dir: Path | str, seed: int = 7, routine_events: int = 3000) -> SampleSet:
+    """Write the sample logs under ``out_dir`` (created if needed); same seed, same bytes.
+
+    Returns a :class:`SampleSet` listing the valid log files, the digest and bad files, the
+    number of records written, and the benign and malicious records of the story.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    story = _Story(seed)
+    story.benign_story()
+    story.attack_story()
+    story.routine_story(routine_events)
+    result = SampleSet(out_dir=out, malicious=story.malicious, benign=story.benign)
+    main = story.benign + story.malicious + story.routine
+    _write_logs(out, f"AWSLogs/{ACCOUNT}/CloudTrail", ACCOUNT, main, story.ids, result)
+    member = _org_member_records(story.ids, story.rng)
+    _write_logs(
+        out,
+        f"AWSLogs/{ORG_ID}/{OTHER_ACCOUNT}/CloudTrail",
+        OTHER_ACCOUNT,
+        member,
+        story.ids,
+        result,
+    )
+    result.malicious.append(member[-1])
+    _write_digest(out, result)
+    _write_bad_files(out, result.log_files[0], result)
+    return result
+
+
+__all__ = ["SampleSet", "generate", "ts"]
