@@ -6,6 +6,7 @@ as typed; control characters are replaced so log values cannot inject terminal e
 
 from __future__ import annotations
 
+import os
 from typing import IO
 
 from rich.console import Console
@@ -58,7 +59,7 @@ def detections_table(findings: list[Finding]) -> Table:
         ("Account/Region", {}),
         ("trailguard explain", {"no_wrap": True}),
     ):
-        table.add_column(name, **kw)
+        table.add_column(name, overflow="fold", **kw)
     for f in sort_findings(findings):
         actor = f.actor
         table.add_row(
@@ -80,7 +81,7 @@ def posture_table(findings: list[Finding]) -> Table:
     """A table of posture check results: failures first, then errors, then passes."""
     table = Table(title="Posture checks", show_lines=False, expand=False)
     for name in ("Status", "Severity", "Check", "Title", "CIS", "Failing resources", "Reason"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")  # wrap long values, never cut them
     for f in sort_findings(findings):
         failing = ""
         if f.status is Status.FAIL and f.resources:
@@ -102,12 +103,14 @@ def write_table(report: Report, stream: IO[str], *, terminal: bool) -> None:
 
     ``terminal`` enables colour and the terminal's width; otherwise plain text, 200 columns.
     """
-    console = (
-        Console(file=stream, highlight=False)
-        if terminal
-        else Console(file=stream, width=200, no_color=True, force_terminal=False,
-                     highlight=False, emoji=False)
-    )
+    if terminal:
+        # piped stdout (| less, | tee) gets a wide table instead of rich's 80-column default
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        width = None if tty or os.environ.get("COLUMNS") else 200
+        console = Console(file=stream, highlight=False, emoji=False, width=width)
+    else:
+        console = Console(file=stream, width=200, no_color=True, force_terminal=False,
+                          highlight=False, emoji=False)
     detections = sort_findings([f for f in report.findings if f.kind == "detection"])
     posture = sort_findings([f for f in report.findings if f.kind == "posture"])
     for rows, build in ((detections, detections_table), (posture, posture_table)):
