@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from trailguard.kb import verify
+from trailguard.kb import botocore_index, verify
 from trailguard.kb.loader import KnowledgeBaseError, iter_entry_files, load_entry_file
-from trailguard.kb.schema import Action, Entry
+from trailguard.kb.schema import EVENT_NAME_RE, Action, Entry
 from trailguard.kb.snippet_runner import run_snippet
 
 FILES = list(iter_entry_files())
@@ -67,6 +67,53 @@ def test_entry_is_specific(entry: Entry) -> None:
     assert len(titles) == len(set(titles))
     for action in entry.actions:
         assert all(step.strip() for step in action.console)
+
+
+ATTACK_TACTICS = {
+    "reconnaissance",
+    "resource-development",
+    "initial-access",
+    "execution",
+    "persistence",
+    "privilege-escalation",
+    "defense-evasion",
+    "credential-access",
+    "discovery",
+    "lateral-movement",
+    "collection",
+    "command-and-control",
+    "exfiltration",
+    "impact",
+}
+
+
+@pytest.mark.parametrize("entry", [e for _, e in ENTRIES], ids=[e.event_name for _, e in ENTRIES])
+def test_attack_tactics_are_enterprise_tactics(entry: Entry) -> None:
+    assert {t.tactic for t in entry.mitre_attack} <= ATTACK_TACTICS
+
+
+def test_attack_technique_names_agree_across_entries() -> None:
+    names: dict[str, set[str]] = {}
+    for _, entry in ENTRIES:
+        for t in entry.mitre_attack:
+            names.setdefault(t.id, set()).add(t.name)
+    assert {tid: n for tid, n in names.items() if len(n) > 1} == {}
+
+
+@pytest.mark.parametrize("entry", [e for _, e in ENTRIES], ids=[e.event_name for _, e in ENTRIES])
+def test_related_event_names_exist(entry: Entry) -> None:
+    """A related event written as one name must be curated, an API operation, or a known
+    non-API event (ConsoleLogin, GitPull ...); free-text descriptions are not checked."""
+    curated = {e.event_name for _, e in ENTRIES}
+    unknown = [
+        r.event
+        for r in entry.investigation.related_events
+        if EVENT_NAME_RE.fullmatch(r.event)
+        and r.event not in curated
+        and r.event not in botocore_index.NON_API_EVENTS
+        and r.event not in {op for op, _ in botocore_index.find_operation(r.event)}
+    ]
+    assert unknown == []
 
 
 def test_event_names_are_unique() -> None:

@@ -54,6 +54,23 @@ NOT_READ_ONLY = frozenset(
 )
 READ_ONLY_BASIS = "inferred from the operation name (Get/List/Describe/... prefix)"
 
+# CloudTrail events that are not API operations in any botocore model (sign-in and
+# CodeCommit Git events), so related-event references to them are still known names.
+NON_API_EVENTS = frozenset(
+    {
+        "ConsoleLogin",
+        "CheckMfa",
+        "SwitchRole",
+        "ExitRole",
+        "RenewRole",
+        "GetSigninToken",
+        "PasswordRecoveryRequested",
+        "PasswordRecoveryCompleted",
+        "GitPull",
+        "GitPush",
+    }
+)
+
 # CloudTrail's eventSource is `<endpointPrefix>.amazonaws.com` except for these services.
 EVENT_SOURCE_OVERRIDES = {
     "ses": "ses.amazonaws.com",  # endpointPrefix "email"
