@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
-from isal import igzip
+from isal import igzip, igzip_lib
 
 from trailguard.scan.schema import COLUMNS
 
@@ -31,7 +31,11 @@ CLOUDTRAIL_KEYS = frozenset(
     {"eventVersion", "eventTime", "eventSource", "eventName", "eventID", "userIdentity"}
 )
 DIGEST_KEYS = (b'"digestStartTime"', b'"digestPublicKeyFingerprint"', b'"logFiles"')
-RECORDS_CHUNK = 20_000  # records handed on at a time from big JSON-lines files
+RECORDS_CHUNK = 20_000
+# What a damaged gzip stream raises, depending on where the damage is and who reads it.
+GZIP_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError, OSError, zlib.error, igzip_lib.IsalError, ValueError,
+)  # records handed on at a time from big JSON-lines files
 
 
 class InputError(Exception):
@@ -126,7 +130,7 @@ def open_content(stream: IO[bytes]) -> io.BufferedReader:
 def _read_all(stream: IO[bytes]) -> bytes:
     try:
         return stream.read()
-    except (EOFError, OSError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise InputError(f"corrupt or truncated gzip data ({exc or type(exc).__name__})") from None
 
 
@@ -140,7 +144,7 @@ def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
     content = open_content(stream)
     try:
         head = content.peek(HEAD_BYTES)[:HEAD_BYTES]  # type: ignore[attr-defined]
-    except (EOFError, OSError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise InputError(f"corrupt or truncated gzip data ({exc or type(exc).__name__})") from None
     text = head.lstrip()
     if not text:
@@ -216,7 +220,7 @@ def _decode_lines(content: IO[bytes]) -> Iterator[Decoded]:
                 seen_cloudtrail = True
                 yield out
                 out = Decoded()
-    except (EOFError, OSError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         out.problems.append(
             RecordProblem(index + 1, f"corrupt or truncated gzip data after line {index + 1} "
                           f"({exc or type(exc).__name__})")

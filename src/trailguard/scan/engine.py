@@ -43,6 +43,7 @@ from trailguard.scan.convert import (
     rule_meta,
 )
 from trailguard.scan.decode import (
+    GZIP_ERRORS,
     GZIP_MAGIC,
     HEAD_BYTES,
     DigestFile,
@@ -190,7 +191,7 @@ def _prepare(inp: Input, inflate: bool) -> _Prepared:
             mfh.flush()
             size = mfh.tell()
             mfh.seek(0)
-        except (EOFError, OSError, ValueError) as exc:
+        except GZIP_ERRORS as exc:
             stack.close()
             return _Prepared(
                 inp, "error", ExitStack(),
@@ -392,20 +393,23 @@ class Scanner:
             self._records_from.add(source)
 
     def flush_records(self) -> None:
-        """Load and scan the queued Python records, if any."""
-        if not self._records:
-            return
-        records, self._records = self._records, []
-        sources, self._records_from = self._records_from, set()
-        try:
-            n = self.loader.load_records(records)
-        except duckdb.Error as exc:
-            where = ", ".join(sorted(sources)[:3]) + (" ..." if len(sources) > 3 else "")
-            self.stats.records_skipped += len(records) - 1
-            self.stats.skip(where, f"{len(records)} records could not be loaded: {exc}",
-                            record=True)
-            return
-        self._detect(n)
+        """Load and scan the queued Python records, at most ``batch_records`` at a time."""
+        while self._records:
+            records = self._records[: self.batch_records]
+            del self._records[: self.batch_records]
+            sources = self._records_from
+            if not self._records:
+                self._records_from = set()
+            try:
+                n = self.loader.load_records(records)
+            except duckdb.Error as exc:
+                where = ", ".join(sorted(sources)[:3]) + (" ..." if len(sources) > 3 else "")
+                self.stats.records_skipped += len(records) - 1
+                self.stats.skip(
+                    where, f"{len(records)} records could not be loaded: {exc}", record=True
+                )
+                continue
+            self._detect(n)
 
     # -- detection ----------------------------------------------------------------------
 
