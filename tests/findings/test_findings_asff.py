@@ -14,7 +14,7 @@ from botocore.model import ListShape, MapShape, StructureShape
 from botocore.validate import ParamValidator
 from findings_builders import ACCOUNT, XSS, audit_report, detection, posture, scan_report
 
-from trailguard.findings.asff import asff_findings, batches
+from trailguard.findings.asff import asff_findings, batches, batches_by_region, for_importer
 from trailguard.findings.model import Actor, Report, Resource, Severity, Status
 from trailguard.findings.output import write_report
 
@@ -59,9 +59,8 @@ def assert_valid(findings: list[dict]) -> None:
         for key in ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt"):
             if key in f:
                 assert ISO_Z.match(f[key]), (key, f[key])
-        acct = f["AwsAccountId"]
         assert re.fullmatch(
-            rf"arn:aws(-[a-z-]+)?:securityhub:[a-z0-9-]+:{acct}:product/{acct}/default",
+            r"arn:aws(-[a-z-]+)?:securityhub:[a-z0-9-]+:(\d{12}):product/\2/default",
             f["ProductArn"],
         ), f["ProductArn"]
 
@@ -73,6 +72,7 @@ def test_detection_fields(scan_full: Report) -> None:
     assert key["SchemaVersion"] == "2018-10-08"
     assert key["ProductArn"] == f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default"
     assert key["AwsAccountId"] == ACCOUNT
+    assert all(f["ProductArn"].split(":")[4] == f["AwsAccountId"] for f in out)
     assert key["GeneratorId"] == "trailguard-detection-5a1c2b1e-0000-4000-8000-000000000001"
     assert key["Types"] == ["TTPs/Persistence", "TTPs/Privilege Escalation"]
     assert key["Severity"] == {"Label": "HIGH", "Original": "high"}
@@ -196,23 +196,32 @@ def test_import_into_security_hub(aws: str, scan_full: Report, audit_full: Repor
     write_report(mixed, "asff", path)
     findings = json.loads(path.read_text(encoding="utf-8"))
     assert len(findings) == 127
-    sh = boto3.client("securityhub", region_name="us-east-1")
-    sh.enable_security_hub()
     success = failed = 0
-    for batch in batches(findings):
-        resp = sh.batch_import_findings(Findings=batch)
+    calls: list[tuple[str, int]] = []
+    for region, batch in batches_by_region(findings):
+        client = boto3.client("securityhub", region_name=region)
+        resp = client.batch_import_findings(Findings=batch)
         success += resp["SuccessCount"]
         failed += resp["FailedCount"]
+        calls.append((region, len(batch)))
     assert (success, failed) == (127, 0)
-    stored = sh.get_findings(MaxResults=100)["Findings"]
-    by_id = {f["Id"]: f for f in stored}
-    first = findings[0]
-    if first["Id"] in by_id:  # moto returns findings in import order; check one round-trip
-        assert by_id[first["Id"]]["Title"] == first["Title"]
-    # re-importing the same report updates rather than duplicates
-    again = sh.batch_import_findings(Findings=findings[:5])
-    assert again["SuccessCount"] == 5
-    total = 0
+    assert calls == [("eu-west-1", 1), ("us-east-1", 100), ("us-east-1", 26)]
+    us_east = [f for f in findings if f["ProductArn"].split(":")[3] == "us-east-1"]
+    sh = boto3.client("securityhub", region_name="us-east-1")
+    # re-importing the same findings updates them rather than adding duplicates
+    assert sh.batch_import_findings(Findings=us_east[:5])["SuccessCount"] == 5
+    stored = {}
     for page in sh.get_paginator("get_findings").paginate():
-        total += len(page["Findings"])
-    assert total == 127
+        stored.update({f["Id"]: f for f in page["Findings"]})
+    assert set(stored) == {f["Id"] for f in us_east}
+    for f in us_east[:3]:
+        assert stored[f["Id"]]["Title"] == f["Title"]
+        assert stored[f["Id"]]["Severity"]["Label"] == f["Severity"]["Label"]
+
+
+def test_for_importer_rewrites_only_the_product_arn(scan_full: Report) -> None:
+    out = for_importer(asff_findings(scan_full), "111122223333")
+    assert_valid(out)
+    assert out[1]["ProductArn"] == (
+        "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default")
+    assert out[1]["AwsAccountId"] == ACCOUNT

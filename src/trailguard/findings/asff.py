@@ -1,13 +1,22 @@
 """The ``asff`` format: AWS Security Finding Format, ready for Security Hub BatchImportFindings.
 
-The file is a JSON list of findings. Security Hub takes at most 100 per call; import with::
+The file is a JSON list of findings. Security Hub takes at most 100 findings per call, and
+imports a finding only in the region its ``ProductArn`` names (the finding's region;
+us-east-1 for global IAM and sign-in events). :func:`batches_by_region` splits a file
+accordingly::
 
-    python -c "import json,boto3; f=json.load(open('r.asff.json')); sh=boto3.client('securityhub');
-    [sh.batch_import_findings(Findings=f[i:i+100]) for i in range(0, len(f), 100)]"
+    import json, boto3
+    from trailguard.findings.asff import batches_by_region
+    for region, batch in batches_by_region(json.load(open("report.asff.json"))):
+        boto3.client("securityhub", region_name=region).batch_import_findings(Findings=batch)
 
-or :func:`batches`. Ids are stable across runs (a hash of what identifies the finding, not of
-when it was seen), so a re-import updates the existing Security Hub finding instead of adding
-a duplicate, and a posture check that starts to pass flips the same finding to PASSED.
+The ``ProductArn`` names the finding's own account as the importing account (the usual single-
+account case); a delegated administrator importing findings of member accounts rewrites it
+with :func:`for_importer` first.
+
+Ids are stable across runs (a hash of what identifies the finding, not of when it was seen),
+so a re-import updates the existing Security Hub finding instead of adding a duplicate, and a
+posture check that starts to pass flips the same finding to PASSED.
 """
 
 from __future__ import annotations
@@ -242,6 +251,31 @@ def batches(findings: list[dict[str, Any]], size: int = MAX_BATCH) -> Iterator[l
     """Split findings into BatchImportFindings-sized lists (Security Hub takes 100 a call)."""
     for i in range(0, len(findings), size):
         yield findings[i : i + size]
+
+
+def batches_by_region(findings: list[dict[str, Any]],
+                      size: int = MAX_BATCH) -> Iterator[tuple[str, list[dict]]]:
+    """``(region, batch)`` pairs: each batch one BatchImportFindings call in that region."""
+    regions: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        regions.setdefault(f["ProductArn"].split(":")[3], []).append(f)
+    for region in sorted(regions):
+        for batch in batches(regions[region], size):
+            yield region, batch
+
+
+def for_importer(findings: list[dict[str, Any]], account_id: str) -> list[dict[str, Any]]:
+    """Copies of ``findings`` whose ProductArn names ``account_id`` as the importing account.
+
+    For a Security Hub administrator importing member accounts' findings: ``AwsAccountId``
+    keeps the account each finding is about.
+    """
+    out = []
+    for f in findings:
+        partition, region = f["ProductArn"].split(":")[1], f["ProductArn"].split(":")[3]
+        arn = f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
+        out.append({**f, "ProductArn": arn})
+    return out
 
 
 def write_asff(report: Report, stream: IO[str]) -> None:
