@@ -239,3 +239,22 @@ def test_table_caps_rows_and_says_so(tmp_path: Path, monkeypatch) -> None:
     assert sum(f"Rule number {i}" in text for i in range(4)) == 1
     assert "3 more finding(s) of lower urgency are not shown in this table (all 5" in text
     assert "5 finding(s) from 15 matched event(s)" in text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", ["scan", "audit"])
+def test_every_format_handles_an_empty_report(fmt: str, command: str, tmp_path: Path) -> None:
+    report = scan_report([]) if command == "scan" else audit_report([])
+    text = render(report, fmt, tmp_path)
+    if fmt == "json":
+        assert json.loads(text)["findings"] == [] and json.loads(text)["command"] == command
+    elif fmt in ("ocsf", "asff"):
+        assert json.loads(text) == []
+    elif fmt == "jsonl":
+        assert text == ""
+    elif fmt == "csv":
+        assert text.count("\n") == 1
+    elif fmt == "table":
+        assert "No findings." in text
+    else:
+        assert "No findings." in text and text.rstrip().endswith("</html>")
