@@ -215,3 +215,51 @@ def test_pysigma_validators_find_no_issue(catalog) -> None:
     chosen = [v for name, v in validators.items() if name not in NEEDS_NETWORK]
     issues = SigmaValidator(chosen).validate_rules(catalog.collection.rules)
     assert not issues, [f"{type(i).__name__}: {[r.title for r in i.rules]}" for i in issues]
+
+
+SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
+
+
+def test_every_explain_name_has_a_curated_knowledge_base_entry(catalog) -> None:
+    from trailguard.kb.loader import get_entry
+
+    names = {n for info in catalog.rules for n in info.explain}
+    assert names >= set(CURATED_EVENTS)
+    assert [n for n in sorted(names) if get_entry(n) is None] == []
+
+
+def test_per_event_rule_level_stays_near_the_knowledge_base_severity(catalog) -> None:
+    """A rule may tune the KB's default severity for alerting, but by one step at most."""
+    from trailguard.kb.loader import get_entry
+
+    checked = 0
+    for info in catalog.rules:
+        if info.kind != "detection" or len(info.event_names) != 1 or len(info.explain) != 1:
+            continue
+        if info.name not in {f"tg_{p}" for p in _PER_EVENT_NAMES}:
+            continue
+        entry = get_entry(info.explain[0])
+        rule_rank = SEVERITY_ORDER.index(info.level.replace("informational", "info"))
+        kb_rank = SEVERITY_ORDER.index(entry.severity.value)
+        assert abs(rule_rank - kb_rank) <= 1, (info.title, info.level, entry.severity.value)
+        checked += 1
+    assert checked == len(CURATED_EVENTS)
+
+
+def _snake(event: str) -> str:
+    import re
+
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", event).lower()
+
+
+_PER_EVENT_NAMES = {
+    (
+        "cloudtrail_"
+        if e in {"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"}
+        else "signin_"
+        if e == "ConsoleLogin"
+        else "iam_"
+    )
+    + _snake(e)
+    for e in CURATED_EVENTS
+}
