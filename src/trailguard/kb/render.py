@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.syntax import Syntax
@@ -59,21 +60,40 @@ def _fields_table(title: str, notes: Sequence[FieldNote]) -> Table:
     return table
 
 
+def _numbered(items: Sequence[str]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="dim")
+    grid.add_column()
+    for i, item in enumerate(items, 1):
+        grid.add_row(f"{i}.", item)
+    return grid
+
+
+def _code(code: str, language: str) -> Padding:
+    syntax = Syntax(code.rstrip("\n"), language, word_wrap=True, background_color="default")
+    return Padding(syntax, (0, 0, 0, 2))
+
+
 def _action_text(number: int, action: Action) -> list[RenderableType]:
     out: list[RenderableType] = [
         Text.assemble((f"{number}. {action.title}", "bold"), ("  [" + action.id + "]", "dim")),
         Text(action.why, style="italic"),
         Text("Console", style="bold underline"),
+        Padding(_numbered(action.console), (0, 0, 0, 1)),
+        Text("AWS CLI", style="bold underline"),
     ]
-    for i, step in enumerate(action.console, 1):
-        out.append(Text(f"  {i}. {step}"))
-    out.append(Text("AWS CLI", style="bold underline"))
     for cmd in action.cli:
-        out.append(Text(f"  # {cmd.explain}", style="dim"))
-        out.append(Syntax(cmd.command, "bash", word_wrap=True, background_color="default"))
+        out.append(Padding(Text(f"# {cmd.explain}", style="dim"), (0, 0, 0, 2)))
+        out.append(_code(cmd.command, "bash"))
     out.append(Text("Python (boto3)", style="bold underline"))
-    code = action.boto3.code.rstrip("\n")
-    out.append(Syntax(code, "python", line_numbers=False, background_color="default"))
+    out.append(_code(action.boto3.code, "python"))
+    if action.boto3.moto.skip_reason:
+        out.append(
+            Text(
+                f"(checked against botocore's model only: {action.boto3.moto.skip_reason})",
+                style="dim",
+            )
+        )
     out.append(Text(""))
     return out
 
@@ -115,7 +135,7 @@ def entry_text(entry: Entry) -> RenderableType:
         related.add_row(rel.event, escape(rel.window), escape(rel.why))
     parts.append(related)
     parts.append(Text("Usually benign when:", style="bold"))
-    parts.extend(Text(f"  • {b}") for b in inv.benign)
+    parts.append(Padding(_numbered(inv.benign), (0, 0, 0, 1)))
 
     parts.append(Rule("Response", align="left"))
     for i, action in enumerate(entry.response, 1):
