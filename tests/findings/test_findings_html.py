@@ -178,9 +178,20 @@ def test_filters_and_rows(kb, scan_full: Report) -> None:
     assert [r["data-severity"] for r in rows] == ["critical", "high", "low"]
     assert rows[1]["data-actor"] == "user/alice" and rows[1]["data-event"] == "CreateAccessKey"
     assert rows[0]["data-actor"] == "assumed-role/Admin/mallory"
+    # every option of every filter selects at least one row, by the exact attribute value
+    options: dict[str, list[str]] = {}
+    current = None
+    for tag, attrs in doc.tags:
+        if tag == "select":
+            current = attrs["name"]
+        elif tag == "option" and attrs.get("value"):
+            options.setdefault(current, []).append(attrs["value"])
+    for name, values in options.items():
+        for value in values:
+            assert any(r[f"data-{name}"] == value for r in rows), (name, value)
     html = render_html(scan_full)
-    assert "<option>assumed-role/Admin/mallory</option>" in html
-    assert "<option>CloudTrail logging stopped</option>" in html
+    assert '<option value="assumed-role/Admin/mallory">assumed-role/Admin/mallory</option>' in html
+    assert '<option value="CloudTrail logging stopped">' in html
     assert '<time datetime="2026-11-20T10:15:00Z">2026-11-20 10:15:00</time>' in html
     assert '<time datetime="2026-11-20T12:40:05Z">2026-11-20 12:40:05</time>' in html
     assert '<td class="num">3</td>' in html  # grouped count

@@ -67,6 +67,7 @@ class Timeline:
     width: int
     height: int
     max_total: float
+    plot_bottom: int
 
 
 def _floor(t: datetime, unit: timedelta) -> datetime:
@@ -121,6 +122,9 @@ def build_timeline(findings: list[Finding], plot_height: int = 140) -> Timeline 
             rects.append(Rect(round(x + 1, 2), round(y, 2), round(bar_w - 2, 2), round(h, 2),
                               SEVERITY_COLOR[sev], label))
     step = max(1, n // 6)
-    labels = [(left + i * bar_w, _fmt(bars[i].start, unit_name)) for i in range(0, n, step)]
-    width = int(left + n * bar_w + 120)
-    return Timeline(unit_name, bars, rects, labels, width, top + plot_height + 30, max_total)
+    labels = [(round(left + i * bar_w, 2), _fmt(bars[i].start, unit_name))
+              for i in range(0, n, step)]
+    width = max(int(left + n * bar_w + 100), 460)  # room for the last label and the legend
+    plot_bottom = top + plot_height
+    return Timeline(unit_name, bars, rects, labels, width, plot_bottom + 44, max_total,
+                    plot_bottom)
