@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -44,7 +43,7 @@ class FailOn(StrEnum):
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _usage(message: str) -> typer.Exit:
@@ -339,26 +338,11 @@ def _scan_lookup(
     scanner: Any, session: Any, start: datetime, end: datetime, regions: list[str]
 ) -> None:
     from trailguard.aws import make_client
-    from trailguard.scan.engine import describe_error
-    from trailguard.scan.lookup import RateLimiter, lookup_pages
+    from trailguard.scan.lookup import scan_lookup
 
     for api_region in regions:
-        source = f"lookup:{api_region}"
         client = make_client(session, "cloudtrail", api_region)
-
-        def count_call() -> None:
-            scanner.stats.api_calls += 1
-
-        try:
-            for page in lookup_pages(client, start, end, limiter=RateLimiter(),
-                                     on_call=count_call):
-                for problem, event_id in zip(page.problems, page.event_ids, strict=True):
-                    scanner.stats.skip(f"{source}#{event_id}", problem.reason, record=True)
-                scanner.add_records(page.records, source)
-                scanner.tick()
-        except (ClientError, BotoCoreError) as exc:
-            scanner.stats.skip(source, f"LookupEvents failed: {describe_error(exc)}")
-        scanner.flush_records()
+        scan_lookup(scanner, client, start, end, f"lookup:{api_region}")
 
 
 def register(app: typer.Typer) -> None:

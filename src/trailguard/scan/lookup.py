@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.scan.decode import RecordProblem, unwrap
 
@@ -112,3 +112,37 @@ def _call(
                 raise
             sleep(min(30.0, 1.0 * 2**attempt) * (0.5 + random.random() / 2))
     raise AssertionError("unreachable")
+
+
+def scan_lookup(
+    scanner: Any,
+    client: Any,
+    start: datetime,
+    end: datetime,
+    source: str,
+    *,
+    limiter: RateLimiter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Feed every LookupEvents page into ``scanner`` (a :class:`~trailguard.scan.engine.Scanner`).
+
+    Events whose record cannot be used are reported as skipped records; an API error
+    (access denied, throttling that does not end) is reported against ``source`` and ends
+    this source, keeping what was read so far.
+    """
+    from trailguard.scan.engine import describe_error
+
+    def count_call() -> None:
+        scanner.stats.api_calls += 1
+
+    try:
+        for page in lookup_pages(
+            client, start, end, limiter=limiter or RateLimiter(), sleep=sleep, on_call=count_call
+        ):
+            for problem, event_id in zip(page.problems, page.event_ids, strict=True):
+                scanner.stats.skip(f"{source}#{event_id}", problem.reason, record=True)
+            scanner.add_records(page.records, source)
+            scanner.tick()
+    except (ClientError, BotoCoreError) as exc:
+        scanner.stats.skip(source, f"LookupEvents failed: {describe_error(exc)}")
+    scanner.flush_records()

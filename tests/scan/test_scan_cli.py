@@ -1,0 +1,124 @@
+"""`trailguard scan` end to end: reports, exit codes, summary, usage errors, S3 sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from scan_helpers import delivery_bytes, delivery_key, record, write
+from typer.testing import CliRunner
+
+from trailguard.cli import app
+
+RULE_ID = "33333333-3333-4333-8333-333333333333"
+RULE = f"""
+title: Test ListUsers Called
+id: {RULE_ID}
+status: test
+level: high
+tags:
+  - attack.discovery
+  - attack.t1087.004
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: ListUsers
+  condition: selection
+explain: ListUsers
+"""
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.fixture()
+def rules_dir(tmp_path: Path) -> Path:
+    return write(tmp_path / "rules" / "list_users.yml", RULE).parent
+
+
+def _run(args: list[str]):
+    return CliRunner().invoke(app, ["scan", *args])
+
+
+def _report(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _ours(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["rule_id"] == RULE_ID]
+
+
+def test_findings_exit_1_and_json_report(tmp_path: Path, rules_dir: Path) -> None:
+    recs = [record("ListUsers", i, requestParameters={"secretAccessKey": SECRET})
+            for i in range(30)]
+    write(tmp_path / "logs" / "a.json.gz", delivery_bytes(recs))
+    out = tmp_path / "report.json"
+    result = _run([str(tmp_path / "logs"), "--rules", str(rules_dir), "-f", "json", "-o",
+                   str(out)])
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    (finding,) = _ours(report)
+    assert finding["count"] == 30
+    assert len(finding["event_ids"]) == 20  # a bounded sample, never all of them
+    assert finding["mitre"] == ["T1087.004"]
+    assert finding["actor"]["arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert report["stats"]["events"] == 30 and report["stats"]["files_read"] == 1
+    assert SECRET not in out.read_text() and SECRET not in result.output
+    assert "1 file(s) read" in result.output and "events/s" in result.output
+
+
+def test_fail_on_threshold_exit_0(tmp_path: Path, rules_dir: Path) -> None:
+    write(tmp_path / "a.json", json.dumps([record("ListUsers", 1)]))
+    out = tmp_path / "r.json"
+    result = _run([str(tmp_path / "a.json"), "--rules", str(rules_dir), "--fail-on",
+                   "critical", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(_ours(_report(out))) == 1
+
+
+def test_skipped_input_exit_2_report_still_written(tmp_path: Path, rules_dir: Path) -> None:
+    write(tmp_path / "logs" / "ok.json", json.dumps([record("ListUsers", 1)]))
+    write(tmp_path / "logs" / "bad.json.gz", b"\x1f\x8b\x08\x00 definitely not gzip")
+    out = tmp_path / "r.json"
+    result = _run([str(tmp_path / "logs"), "--rules", str(rules_dir), "--fail-on", "critical",
+                   "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    report = _report(out)
+    assert len(_ours(report)) == 1
+    assert report["skipped"][0]["source"].endswith("bad.json.gz")
+    assert "gzip" in report["skipped"][0]["reason"]
+    assert "bad.json.gz" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give at least one SOURCE"),
+        (["x", "--since", "last tuesday"], "invalid time"),
+        (["x", "--since", "2026-11-02", "--until", "2026-11-01"], "is after --until"),
+        (["s3://"], "no bucket"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = _run(args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_s3_source_with_window(aws: str, tmp_path: Path, rules_dir: Path) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="logs")
+    for n, day in enumerate(["2026-11-01", "2026-11-02", "2026-11-03"]):
+        body = delivery_bytes([record("ListUsers", n, eventTime=f"{day}T08:00:00Z")])
+        s3.put_object(Bucket="logs", Key=delivery_key(day, n, org="o-abc123def4"), Body=body)
+    out = tmp_path / "r.json"
+    result = _run(["s3://logs/", "--since", "2026-11-02", "--until", "2026-11-02",
+                   "--rules", str(rules_dir), "-f", "json", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    assert report["stats"]["files_read"] == 1 and report["stats"]["events"] == 1
+    assert _ours(report)[0]["first_seen"].startswith("2026-11-02T08:00:00")
+    assert report["stats"]["api_calls"] >= 1
