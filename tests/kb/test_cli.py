@@ -185,3 +185,9 @@ def test_broken_kb_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert "knowledge/iam/Bad.yaml" in err
     finally:
         loader.clear_cache()
+
+
+def test_explain_non_api_event_without_entry(fixture_kb: Path) -> None:
+    code, _, err = invoke("explain", "GitPull")
+    assert code == 2
+    assert "no API model" in err and "no curated guidance" in err

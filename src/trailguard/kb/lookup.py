@@ -31,6 +31,12 @@ def resolve(event: str, service: str | None = None) -> Entry | list[bi.Operation
         close = difflib.get_close_matches(service, list(bi.services()), n=5)
         raise UnknownEventError(f"unknown service {service!r}", close)
     found = bi.find_operation(name)
+    if not found and name in bi.NON_API_EVENTS:
+        raise UnknownEventError(
+            f"{name} is a CloudTrail event with no API model (sign-in or Git events); "
+            "no curated guidance exists for it yet",
+            [],
+        )
     if not found:
         suggestions = bi.closest_names(name, extra=list(load_entries()))
         raise UnknownEventError(
