@@ -38,7 +38,7 @@ def enforce_auth(aws: str) -> Iterator[Callable[[], None]]:
     def post(value: str) -> None:
         urllib.request.urlopen(
             urllib.request.Request(f"{aws}/moto-api/reset-auth", data=value.encode(),
-                                   method="POST")
+                                   method="POST", headers={"Content-Type": "text/plain"})
         ).read()
 
     yield lambda: post("0")

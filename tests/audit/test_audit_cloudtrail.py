@@ -162,3 +162,4 @@ def test_missing_log_bucket_is_error_with_reason(aws, audit) -> None:
     f = audit(check)[check]
     assert f.status is Status.ERROR
     assert "bucket trail-logs of trail org-trail" in f.reason and "NoSuchBucket" in f.reason
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.audit.config import AuditConfig
-from trailguard.aws import make_client
+from trailguard.aws import client_config, make_client
 from trailguard.findings.model import Resource
 
 
@@ -25,10 +26,17 @@ def error_reason(exc: BaseException) -> str:
     """Return a one-line reason for an AWS error: ``AccessDenied on GetAccountPasswordPolicy``."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        code = err.get("Code", "Error")
+        code = str(err.get("Code", "Error"))
         msg = (err.get("Message") or "").strip()
+        if code.isdigit():  # an XML error body where JSON was expected (proxies, emulators)
+            m = re.search(r"<Code>([^<]+)</Code>", msg)
+            code = m.group(1) if m else f"HTTP {code}"
+            m = re.search(r"<Message>([^<]*)</Message>", msg)
+            msg = m.group(1) if m else ""
         text = f"{code} on {exc.operation_name}"
-        return f"{text}: {msg[:200]}" if msg and code not in ("AccessDenied",) else text
+        if code in ("AccessDenied", "AccessDeniedException") or not msg:
+            return text
+        return f"{text}: {msg[:200]}"
     if isinstance(exc, CheckError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
@@ -84,12 +92,19 @@ class AuditContext:
         self._clients: dict[tuple[str, str], Any] = {}
         self._cache: dict[str, tuple[bool, Any]] = {}
         self._account_id: str | None = None
+        self.notes: list[str] = []  # things the audit could not read but did not need
 
     def client(self, service: str, region: str | None = None) -> Any:
         """Return a (cached) client with adaptive retries whose calls are counted."""
         key = (service, region or self.region)
         if key not in self._clients:
-            c = make_client(self.session, service, region=key[1])
+            if service == "s3control":
+                # The account-level block is optional information (bucket settings decide
+                # otherwise), so do not spend the full retry budget on it.
+                c = self.session.client(service, region_name=key[1],
+                                        config=client_config(max_attempts=2))
+            else:
+                c = make_client(self.session, service, region=key[1])
             c.meta.events.register("before-call", self.counter)
             self._clients[key] = c
         return self._clients[key]

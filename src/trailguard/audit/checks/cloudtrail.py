@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.audit.checks import check
-from trailguard.audit.context import AuditContext, CheckError, CheckOutcome
+from trailguard.audit.context import AuditContext, CheckError, CheckOutcome, error_reason
 from trailguard.findings.model import Resource
 
 _CRITICAL_SOURCES = ("iam.amazonaws.com", "cloudtrail.amazonaws.com", "sts.amazonaws.com")
@@ -191,7 +191,8 @@ def _account_block(ctx: AuditContext) -> dict[str, Any]:
         try:
             resp = ctx.client("s3control").get_public_access_block(AccountId=ctx.account_id)
             return resp.get("PublicAccessBlockConfiguration", {})
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError) as exc:
+            ctx.notes.append(f"account-level S3 Block Public Access not read: {error_reason(exc)}")
             return {}
 
     return ctx.cached("s3_account_public_access_block", fetch)
