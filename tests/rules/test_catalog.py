@@ -25,7 +25,7 @@ def test_every_curated_event_has_its_own_rule(catalog) -> None:
 
 def test_rule_counts_by_kind(catalog) -> None:
     kinds = Counter(i.kind for i in catalog.rules)
-    assert kinds["correlation"] == 2
+    assert kinds["correlation"] == 3
     assert kinds["correlation-input"] == 1
     assert kinds["detection"] >= 29 + 8
 
