@@ -134,7 +134,7 @@ def test_html_parses_and_is_self_contained(kb, scan_full: Report, tmp_path: Path
     assert len(doc.find("script")) == 1 and not doc.find("script")[0].get("src")
 
 
-def test_csp_allows_only_the_report_script(scan_full: Report) -> None:
+def test_csp_allows_only_the_report_script(kb, scan_full: Report) -> None:
     doc = parse(render_html(scan_full))
     csp = doc.find("meta", **{"http-equiv": "Content-Security-Policy"})[0]["content"]
     assert "default-src 'none'" in csp
@@ -145,7 +145,7 @@ def test_csp_allows_only_the_report_script(scan_full: Report) -> None:
     assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0]
 
 
-def test_attacker_values_are_escaped() -> None:
+def test_attacker_values_are_escaped(kb) -> None:
     hostile = detection(
         title='<img src=x onerror=alert(1)>',
         event_name='Evil"><script>alert(2)</script>',
@@ -224,6 +224,25 @@ def test_broken_knowledge_base_does_not_lose_the_report(monkeypatch, scan_full) 
     html = render_html(scan_full)
     assert "the knowledge base could not be read: knowledge/iam/X.yaml" in html
     assert html.count('class="finding"') == 3
+
+
+def test_every_curated_entry_renders() -> None:
+    """The real knowledge base: each curated event's section shows its guidance, escaped."""
+    from markupsafe import escape
+
+    entries = kb_loader.load_entries()
+    if not entries:
+        pytest.skip("no curated entries yet")
+    findings = [detection(event_name=name, explain=name, rule_id=f"r-{name}")
+                for name in sorted(entries)]
+    html = render_html(scan_report(findings))
+    parse(html)
+    for name, entry in entries.items():
+        section = html.split(f'id="{anchor(name)}"', 1)[1].split("</section>", 1)[0]
+        assert str(escape(" ".join(entry.summary.what.split()))) in " ".join(section.split())
+        assert str(escape(entry.response[0].title)) in section
+        assert str(escape(entry.response[0].cli[0].command)) in section
+        assert "No curated guidance" not in section
 
 
 def test_timeline_chart_in_report(kb, scan_full: Report) -> None:

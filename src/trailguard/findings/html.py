@@ -10,6 +10,7 @@ knowledge base's guidance, anchored ``#event-<EventName>``, that the findings li
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -139,6 +140,7 @@ def _posture_row(i: int, f: Finding) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("trailguard", "templates"),
