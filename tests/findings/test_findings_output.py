@@ -258,3 +258,12 @@ def test_every_format_handles_an_empty_report(fmt: str, command: str, tmp_path: 
         assert "No findings." in text
     else:
         assert "No findings." in text and text.rstrip().endswith("</html>")
+
+
+def test_dash_means_stdout_and_files_are_owner_only(scan_full: Report, tmp_path: Path,
+                                                    capsys) -> None:
+    write_report(scan_full, "jsonl", Path("-"))
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    out = tmp_path / "r.jsonl"
+    write_report(scan_full, "jsonl", out)
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -52,15 +52,18 @@ def _writer(fmt: str) -> Callable[[Report, IO[str]], None]:
 
 
 def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
-    """Write ``report`` as ``fmt`` to the file ``output``, or to stdout when it is None.
+    """Write ``report`` as ``fmt`` to the file ``output``, or to stdout when it is None or ``-``.
 
     ``fmt`` is one of :data:`FORMATS` (case-insensitive). The file is written to a temporary
-    name beside it and renamed into place, so a failed run never leaves half a report.
+    name beside it and renamed into place, so a failed run never leaves half a report; it is
+    readable by its owner only (0600), as reports name identities, keys and addresses.
     ``table`` on stdout uses the terminal's colours and width; to a file it is plain text.
     Secret-named values in resource details are redacted in every format.
     Raises ValueError for an unknown format, naming the valid ones.
     """
     name = fmt.strip().lower()
+    if output is not None and str(output) == "-":
+        output = None
     if name not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     report = redact_report(report)
