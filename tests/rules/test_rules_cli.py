@@ -118,3 +118,29 @@ def test_export_to_stdout(test_backend) -> None:
     result = runner.invoke(app, ["rules", "export", "-t", "test"])
     assert result.exit_code == 0
     assert 'eventName="DeactivateMFADevice"' in result.stdout
+
+
+def test_show_by_name_prints_yaml_and_example_names(catalog) -> None:
+    result = runner.invoke(app, ["rules", "show", "tg_iam_deactivate_mfa_device"])
+    assert result.exit_code == 0, result.output
+    info = next(i for i in catalog.rules if i.name == "tg_iam_deactivate_mfa_device")
+    assert info.id in result.stdout
+    assert "eventName: DeactivateMFADevice" in result.stdout
+    assert "trailguard explain DeactivateMFADevice" in result.stdout
+    for ex in info.examples:
+        assert ex.name[:40] in result.stdout
+    assert "recipientAccountId" not in result.stdout  # records only with --examples
+
+
+def test_show_by_id_prefix_with_examples(catalog) -> None:
+    info = next(i for i in catalog.rules if i.name == "tg_burst_credential_deletions")
+    result = runner.invoke(app, ["rules", "show", info.id[:8], "--examples"])
+    assert result.exit_code == 0
+    assert "type: event_count" in result.stdout
+    assert "recipientAccountId: '111122223333'" in result.stdout
+
+
+def test_show_unknown_rule_exits_2() -> None:
+    result = runner.invoke(app, ["rules", "show", "tg_no_such_rule"])
+    assert result.exit_code == 2
+    assert "no rule with id or name" in result.stderr

@@ -90,6 +90,7 @@ class RuleInfo:
     explain: list[str] = field(default_factory=list)
     cis: list[str] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict)  # the rule as written (YAML)
 
     def explain_for(self, event_name: str | None) -> str | None:
         """The knowledge-base event to read for a match on ``event_name``.
@@ -167,7 +168,9 @@ def _iter_rule_files(root: Traversable | Path, label: str) -> Iterator[tuple[str
         yield f"{label}/{rel}", child.read_text(encoding="utf-8")
 
 
-def _parse_file(where: str, text: str, problems: list[str]) -> SigmaCollection | None:
+def _parse_file(
+    where: str, text: str, problems: list[str]
+) -> tuple[SigmaCollection, list[dict]] | None:
     try:
         # pySigma's own loader: libyaml speed, duplicate keys rejected.
         docs = [d for d in yaml.load_all(text, Loader=SigmaYAMLLoader) if d is not None]
@@ -184,7 +187,7 @@ def _parse_file(where: str, text: str, problems: list[str]) -> SigmaCollection |
             problems.append(f"{where}: rule '{rule.title}': {error}")
     if collection.errors or any(r.errors for r in collection.rules):
         return None
-    return collection
+    return collection, docs
 
 
 def _detection_event_names(rule: SigmaRule) -> list[str]:
@@ -251,8 +254,10 @@ def _examples(where: str, raw: Any, correlation: bool, problems: list[str]) -> l
             continue
         if correlation:
             events = item.get("events")
-            if not isinstance(events, list) or not events or not all(
-                isinstance(e, dict) for e in events
+            if (
+                not isinstance(events, list)
+                or not events
+                or not all(isinstance(e, dict) for e in events)
             ):
                 problems.append(f"{label}: 'events' must be a non-empty list of records")
                 continue
@@ -349,11 +354,15 @@ def load_rules(
             continue
         sources.append((str(path), path))
     parsed: list[tuple[str, SigmaCollection]] = []
+    raw: dict[int, dict] = {}
     for label, root in sources:
         for where, text in _iter_rule_files(root, label):
-            collection = _parse_file(where, text, problems)
-            if collection is not None:
+            result = _parse_file(where, text, problems)
+            if result is not None:
+                collection, docs = result
                 parsed.append((where, collection))
+                if len(docs) == len(collection.rules):
+                    raw.update({id(r): d for r, d in zip(collection.rules, docs, strict=True)})
     if problems:
         raise CatalogError(problems)
     origin = {id(rule): where for where, c in parsed for rule in c.rules}
@@ -366,6 +375,7 @@ def load_rules(
     for rule in collection.rules:
         where = origin.get(id(rule), "?")
         info = _info(rule, where, require_examples, problems)
+        info.document = raw.get(id(rule), {})
         if info.id:
             if info.id in seen:
                 problems.append(f"{where}: id {info.id} is already used by {seen[info.id]}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -170,6 +171,53 @@ def test_command(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _find(catalog: Catalog, key: str) -> RuleInfo:
+    """A rule by full id, unique id prefix, or name (case-insensitive)."""
+    k = key.strip().lower()
+    exact = [i for i in catalog.rules if i.id == k or (i.name or "").lower() == k]
+    found = exact or [i for i in catalog.rules if len(k) >= 4 and i.id.startswith(k)]
+    if len(found) == 1:
+        return found[0]
+    err = _stderr()
+    if not found:
+        err.print(f"[red]error:[/red] no rule with id or name {key!r} (see: trailguard rules)")
+    else:
+        err.print(f"[red]error:[/red] {key!r} matches {len(found)} rules; give more of the id")
+    raise typer.Exit(2)
+
+
+@rules_app.command("show")
+def show_command(
+    rule: Annotated[str, typer.Argument(help="Rule id, id prefix (8+ chars) or name.")],
+    examples: Annotated[
+        bool, typer.Option("--examples", help="Also print the example records.")
+    ] = False,
+    rules_dir: RulesDirs = None,
+) -> None:
+    """Show one rule: what it detects, why, its Sigma YAML and its examples."""
+    catalog = _load(rules_dir)
+    info = _find(catalog, rule)
+    data = {k: v for k, v in info.document.items() if k != "examples"}
+    records = info.document.get("examples", [])
+    console = Console()
+    console.print(f"[bold]{info.title}[/bold]  [dim]{info.id}[/dim]")
+    console.print(f"level: {info.level}   kind: {info.kind}   file: {info.source}")
+    if info.techniques:
+        console.print(f"ATT&CK: {', '.join(info.techniques)} ({', '.join(info.tactics)})")
+    if info.cis:
+        console.print(f"CIS AWS Foundations: {', '.join(info.cis)}")
+    console.print(f"explain: trailguard explain {info.explain[0]}" if info.explain else "")
+    console.print()
+    typer.echo(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True).rstrip())
+    console.print()
+    console.print(f"[bold]Examples[/bold] ({len(info.examples)})")
+    for ex in info.examples:
+        mark = "[green]   match[/green]" if ex.match else "[cyan]no match[/cyan]"
+        console.print(f"  {mark}  {ex.name}", highlight=False)
+    if examples:
+        typer.echo(yaml.safe_dump(records, sort_keys=False, width=100).rstrip())
 
 
 @rules_app.command("export")
