@@ -54,6 +54,11 @@ def test_valid_cli_commands_pass(command: str) -> None:
         ("aws config describe-config-rules", "configservice"),
         ("aws iam create-access-key --user-name a | jq .", "single aws command"),
         ("iam list-users", "does not start with 'aws'"),
+        (
+            "aws iam update-access-key --access-key-id AKIAIOSFODNN7EXAMPLE --status Disabled",
+            "not an allowed value",
+        ),
+        ("aws iam update-account-password-policy --minimum-password-length x", "integer"),
         ("aws iam", "no operation"),
         ("aws iam wait user-gone --user-name a", "no waiter"),
         ("aws iam create-virtual-mfa-device --virtual-mfa-device-name a --foo 1", "--foo"),
@@ -144,6 +149,37 @@ def test_seed_page_snippet_is_rejected_for_each_defect() -> None:
             "import boto3\nimport os\niam = boto3.client('iam')\n"
             "iam.create_login_profile(UserName='a', Password=f'Pw-{os.getpid()}')",
             "string literal",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "iam.update_access_key(UserName='a', AccessKeyId='AKIAIOSFODNN7EXAMPLE', "
+            "Status='Disabled')",
+            "'Disabled' is not an allowed value (Active, Inactive",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "iam.update_account_password_policy(MinimumPasswordLength='14')",
+            "must be an integer",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "iam.update_account_password_policy(RequireSymbols='yes')",
+            "must be True or False",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\niam.tag_user(UserName='a', Tags={'k': 'v'})",
+            "tag_user(Tags) must be a list, not a dict",
+        ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "iam.tag_user(UserName='a', Tags=[{'Key': 'k', 'Val': 'v'}])",
+            "tag_user(Tags)[] has no key 'Val'",
+        ),
+        (
+            "import boto3\nct = boto3.client('cloudtrail')\n"
+            "for p in ct.get_paginator('lookup_events').paginate(\n"
+            "    LookupAttributes=[{'AttributeKey': 'EventName'}]):\n    pass",
+            "missing required key(s) ['AttributeValue']",
         ),
         ("import boto3\ns3 = boto3.resource('s3')", "creates no boto3 client"),
         ("import boto3\niam = boto3.client('iam')\nif True\n  pass", "does not compile"),

@@ -330,6 +330,14 @@ def check_cli_command(command: str) -> list[str]:
             problems.append(f"--{opt} needs a value")
         elif len(values) > 1 and shape.type_name not in ("list", "map"):
             problems.append(f"--{opt} takes one value, got {len(values)}: {values}")
+        elif not values[0].startswith(("file://", "fileb://")):
+            enum = shape.enum if shape.type_name == "string" else None  # type: ignore[attr-defined]
+            if enum and values[0] not in enum:
+                problems.append(
+                    f"--{opt} {values[0]!r} is not an allowed value ({', '.join(enum[:12])})"
+                )
+            if shape.type_name in ("integer", "long") and not re.fullmatch(r"-?\d+", values[0]):
+                problems.append(f"--{opt} needs an integer, got {values[0]!r}")
     if not ({"cli-input-json", "cli-input-yaml"} & set(parsed.options)):
         required = op.input_shape.required_members if op.input_shape else []  # type: ignore[attr-defined]
         for member in required:
@@ -689,10 +697,81 @@ class _SnippetChecker(ast.NodeVisitor):
                     f"{method}({kw.arg}=...) is a secret passed as a string literal: "
                     "read it with getpass.getpass() or from the environment",
                 )
+            self.check_value(kw.value, members[kw.arg], f"{method}({kw.arg})")
         if not has_splat and shape is not None:
             for req in shape.required_members:  # type: ignore[attr-defined]
                 if req not in given:
                     self.problem(node, f"{method} is missing required parameter {req!r}")
+
+    def check_value(self, node: ast.AST, shape: Shape, where: str) -> None:
+        """Check a literal argument against its input shape: keys, enums, scalar types."""
+        kind = shape.type_name
+        if isinstance(node, ast.Constant):
+            self._check_constant(node, shape, where)
+        elif isinstance(node, ast.Dict):
+            if kind == "map":
+                for value in node.values:
+                    self.check_value(value, shape.value, f"{where}[...]")  # type: ignore[attr-defined]
+            elif kind == "structure":
+                self._check_struct_literal(node, shape, where)
+            else:
+                self.problem(node, f"{where} must be a {kind}, not a dict")
+        elif isinstance(node, ast.List | ast.Tuple | ast.Set):
+            if kind != "list":
+                self.problem(node, f"{where} must be a {kind}, not a list")
+                return
+            for elt in node.elts:
+                if not isinstance(elt, ast.Starred):
+                    self.check_value(elt, shape.member, f"{where}[]")  # type: ignore[attr-defined]
+
+    def _check_constant(self, node: ast.Constant, shape: Shape, where: str) -> None:
+        value, kind = node.value, shape.type_name
+        if value is None:
+            return
+        if kind == "string":
+            if not isinstance(value, str):
+                self.problem(node, f"{where} must be a string, not {value!r}")
+            elif shape.enum and value not in shape.enum:  # type: ignore[attr-defined]
+                self.problem(
+                    node,
+                    f"{where}={value!r} is not an allowed value ({', '.join(shape.enum[:12])})",  # type: ignore[attr-defined]
+                )
+        elif kind == "boolean" and not isinstance(value, bool):
+            self.problem(node, f"{where} must be True or False, not {value!r}")
+        elif kind in ("integer", "long") and (
+            isinstance(value, bool) or not isinstance(value, int)
+        ):
+            self.problem(node, f"{where} must be an integer, not {value!r}")
+        elif kind in ("structure", "list", "map"):
+            self.problem(node, f"{where} must be a {kind}, not {value!r}")
+
+    def _check_struct_literal(self, node: ast.Dict, shape: Shape, where: str) -> None:
+        members = shape.members  # type: ignore[attr-defined]
+        given: set[str] = set()
+        dynamic = False
+        for key_node, value in zip(node.keys, node.values, strict=True):
+            key = _const_str(key_node) if key_node is not None else None
+            if key is None:
+                dynamic = True
+                continue
+            if key not in members:
+                close = difflib.get_close_matches(key, list(members), n=3)
+                self.problem(
+                    node,
+                    f"{where} has no key {key!r}"
+                    + (
+                        f" (closest: {', '.join(close)})"
+                        if close
+                        else f" (keys: {', '.join(members)})"
+                    ),
+                )
+                continue
+            given.add(key)
+            self.check_value(value, members[key], f"{where}.{key}")
+        if not dynamic:
+            missing = [m for m in shape.required_members if m not in given]  # type: ignore[attr-defined]
+            if missing:
+                self.problem(node, f"{where} is missing required key(s) {missing}")
 
 
 def _const_str(node: ast.AST) -> str | None:
