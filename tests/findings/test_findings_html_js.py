@@ -45,10 +45,13 @@ for (const scenario of input.scenarios) {
   };
   eval(input.script);
   listeners.input();
+  let prevented = false;
+  listeners.submit({ preventDefault() { prevented = true; } });
   results.push({
     visible: rows.filter(r => !r.hidden).map(r => r.id),
     details: Object.keys(details).filter(k => !details[k].hidden).length,
     shown: shown.textContent,
+    submitPrevented: prevented,
   });
 }
 process.stdout.write(JSON.stringify(results));
@@ -106,6 +109,7 @@ def test_filters_select_the_right_rows() -> None:
         {"severity": "info"},
     ])
     assert none["visible"] == [f"f{i}" for i in range(7)] and none["shown"] == "7"
+    assert none["submitPrevented"]  # Enter in the search box does not navigate away
     # f0 critical StopLogging, f1 high CreateAccessKey, f2 low ConsoleLogin, then posture:
     # f3 FAIL high (console MFA), f4 FAIL medium, f5 ERROR high, f6 PASS critical
     assert sev["visible"] == ["f1", "f3", "f5"]

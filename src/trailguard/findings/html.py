@@ -59,6 +59,7 @@ FILTER_SCRIPT = """
     });
     shown.textContent = String(n);
   }
+  form.addEventListener('submit', function (e) { e.preventDefault(); });
   form.addEventListener('input', apply);
   form.addEventListener('reset', function () { setTimeout(apply, 0); });
   apply();
