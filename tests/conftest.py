@@ -32,8 +32,18 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def empty_aws_config(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An empty AWS config/credentials file, so no developer profile leaks into tests."""
+    path = tmp_path_factory.mktemp("awsconfig") / "empty"
+    path.write_text("")
+    return str(path)
+
+
 @pytest.fixture()
-def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def aws(
+    moto_server: str, empty_aws_config: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """Point boto3 at a freshly reset moto server with dummy credentials; yield the endpoint.
 
     Resets all moto state before each test so tests never see each other's resources.
@@ -48,6 +58,6 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_CONFIG_FILE", empty_aws_config)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", empty_aws_config)
     yield moto_server
