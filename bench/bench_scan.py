@@ -128,8 +128,8 @@ print(n)
 """
 
 
-def _run_child(argv: list[str]) -> tuple[float, float, str]:
-    """Run a child process; return (seconds, its own peak RSS in MB, stdout).
+def _run_child(argv: list[str]) -> tuple[float, float, float, str]:
+    """Run a child process; return (seconds, CPU seconds, its own peak RSS in MB, stdout).
 
     ``os.wait4`` returns the rusage of that one child, so runs do not mask each other the
     way ``getrusage(RUSAGE_CHILDREN)`` (a maximum over all children) would.
@@ -144,7 +144,8 @@ def _run_child(argv: list[str]) -> tuple[float, float, str]:
         err.seek(0)
         if proc.returncode not in (0, 1):
             sys.stderr.write(err.read().decode()[-3000:])
-        return secs, usage.ru_maxrss / 1024, out.read().decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return secs, cpu, usage.ru_maxrss / 1024, out.read().decode()
 
 
 def main() -> None:
@@ -168,15 +169,20 @@ def main() -> None:
               f"(generated in {time.perf_counter() - t0:.1f}s)")
         rows = []
         if not args.skip_baseline:
-            secs, rss, out = _run_child([sys.executable, "-c", _BASELINE, str(root)])
-            rows.append(("python json loop (gzip + json.load)", int(out.strip() or 0), secs, rss))
+            secs, cpu, rss, out = _run_child([sys.executable, "-c", _BASELINE, str(root)])
+            n = int(out.strip() or 0)
+            rows.append(("python json loop (gzip + json.load)", n, secs, cpu, rss))
         cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan",
                str(root), "--format", "json", "--output", os.devnull, "--fail-on", "critical"]
-        secs, rss, _ = _run_child(cmd)
-        rows.append(("trailguard scan, all rules", args.events, secs, rss))
-        print(f"{'reader':40} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9}")
-        for name, n, s, r in rows:
-            print(f"{name:40} {n:>10,} {s:>8.2f} {n / s:>10,.0f} {r:>7.0f}MB")
+        secs, cpu, rss, _ = _run_child(cmd)
+        rows.append(("trailguard scan, all rules", args.events, secs, cpu, rss))
+        print(f"{'reader':38} {'events':>10} {'seconds':>8} {'events/s':>10} {'CPU s':>7} "
+              f"{'ev/CPU-s':>9} {'peak RSS':>9}")
+        for name, n, s, c, r in rows:
+            print(f"{name:38} {n:>10,} {s:>8.2f} {n / s:>10,.0f} {c:>7.2f} {n / c:>9,.0f} "
+                  f"{r:>7.0f}MB")
+        print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+              "(other work on the machine slows wall-clock figures; CPU figures less so)")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,107 @@
+"""Match -> Finding conversion and grouping of identical findings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scan_helpers import ACCOUNT, delivery_bytes, record, write
+from sigma.collection import SigmaCollection
+
+from trailguard.findings.model import Severity
+from trailguard.scan.convert import (
+    FindingGroups,
+    actor_from_record,
+    resources_from_record,
+    rule_meta,
+    techniques_from_tags,
+)
+from trailguard.scan.engine import Scanner
+from trailguard.scan.inputs import expand_local
+from trailguard.sigma import Detector
+
+META = rule_meta(SigmaCollection.from_yaml("""
+title: t
+id: 44444444-4444-4444-8444-444444444444
+level: critical
+tags: [attack.t1098.001, attack.persistence]
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: X}, condition: sel}
+""").rules[0])
+
+
+def test_rule_meta_from_a_bare_sigma_rule() -> None:
+    assert META.severity is Severity.critical
+    assert META.mitre == ["T1098.001"]
+    assert techniques_from_tags(["attack.t1531", "attack.impact", "cve.2021-1"]) == ["T1531"]
+
+
+def test_console_login_mfa_comes_from_additional_event_data() -> None:
+    rec = record("ConsoleLogin", 1, additionalEventData={"MFAUsed": "No"},
+                 userIdentity={"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root",
+                               "accountId": ACCOUNT})
+    actor = actor_from_record(rec)
+    assert actor.identity_type == "Root" and actor.mfa_authenticated is False
+    assert actor.session_name is None
+    assert [(r.type, r.id) for r in resources_from_record(rec)] == [("AwsAccount", ACCOUNT)]
+
+
+def test_service_actor_and_odd_values_kept() -> None:
+    rec = record("CreateAccessKey", 1, userIdentity={"type": "AWSService",
+                                                    "invokedBy": "sso.amazonaws.com"},
+                 requestParameters={"userName": "bob"}, recipientAccountId="1234567890123")
+    actor = actor_from_record(rec)
+    assert actor.invoked_by == "sso.amazonaws.com" and actor.arn is None
+    (res,) = resources_from_record(rec)
+    assert res.id == "arn:aws:iam::1234567890123:user/bob"  # 13 digits: kept as it is
+
+
+def test_grouping_counts_times_and_bounded_samples() -> None:
+    groups = FindingGroups(sample=3)
+    for i, hour in enumerate([12, 9, 15, 10, 11]):
+        groups.add_record(META, record("X", i, eventTime=f"2026-11-20T{hour:02d}:00:00Z"))
+    groups.add_record(META, record("X", 9, errorCode="AccessDenied"))  # different error
+    other = record("X", 10, requestParameters={"userName": "carol"})  # different target
+    groups.add_record(META, other)
+    found = groups.findings()
+    assert len(found) == 3 and groups.total == 7
+    main = next(f for f in found if f.count == 5)
+    assert main.first_seen == datetime(2026, 11, 20, 9, tzinfo=UTC)
+    assert main.last_seen == datetime(2026, 11, 20, 15, tzinfo=UTC)
+    assert main.event_time == main.first_seen
+    assert len(main.event_ids) == 3
+
+
+def test_correlation_matches_become_grouped_findings(tmp_path: Path) -> None:
+    rules = SigmaCollection.from_yaml("""
+title: Key deleted
+id: 55555555-5555-4555-8555-555555555555
+name: key_deleted
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: DeleteAccessKey}, condition: sel}
+---
+title: Burst of key deletions
+id: 66666666-6666-4666-8666-666666666666
+level: high
+tags: [attack.t1531]
+correlation:
+  type: event_count
+  rules: [key_deleted]
+  group-by: [userIdentity.arn]
+  timespan: 10m
+  condition: {gte: 3}
+""")
+    recs = [record("DeleteAccessKey", i, eventTime=f"2026-11-20T09:0{i}:00Z",
+                   requestParameters={"userName": f"u{i}", "accessKeyId": f"AKIA{i}"})
+            for i in range(4)]
+    write(tmp_path / "x.json.gz", delivery_bytes(recs))
+    scanner = Scanner(Detector(rules))
+    scanner.scan_inputs(expand_local(str(tmp_path))[0])
+    findings = scanner.finish()
+    burst = [f for f in findings if f.rule_id == "66666666-6666-4666-8666-666666666666"]
+    assert len(burst) == 1
+    assert burst[0].severity is Severity.high and burst[0].count == 4
+    assert burst[0].actor.arn == f"arn:aws:iam::{ACCOUNT}:user/alice"
+    assert burst[0].first_seen == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert findings[0] is burst[0]  # most severe first
