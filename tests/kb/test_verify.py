@@ -256,3 +256,37 @@ def test_console_login_may_have_no_api_operation() -> None:
         }
     )
     assert verify.check_entry_model(entry) == []
+
+
+def test_moto_block_problems_are_found() -> None:
+    from trailguard.kb.schema import Boto3Snippet
+
+    snippet = Boto3Snippet.model_validate(
+        {
+            "code": "import boto3\nUSER = 'a'\n",
+            "moto": {
+                "setup": [
+                    {"call": "iam.create_usr", "args": {"UserName": "a"}},
+                    {"call": "iam.create_user", "args": {"Name": "a"}, "save": {"x": "User["}},
+                    {"call": "iamx.create_user"},
+                ],
+                "bind": {"USERS": "{x}"},
+                "expect": [
+                    {
+                        "call": "iam.update_access_key",
+                        "args": {"AccessKeyId": "{k}", "Status": "Off"},
+                        "path": "User.UserName",
+                        "equals": "a",
+                    }
+                ],
+            },
+        }
+    )
+    problems = "\n".join(verify.check_moto_block(snippet))
+    assert "setup 1: iam.create_usr: no such method (closest: create_user" in problems
+    assert "setup 2: iam.create_user has no key 'Name'" in problems
+    assert "setup 2: iam.create_user is missing required key(s) ['UserName']" in problems
+    assert "setup 2: save x: JMESPath 'User[' does not compile" in problems
+    assert "setup 3: iamx.create_user: no AWS service 'iamx'" in problems
+    assert "bind: USERS is not a top-level UPPER_CASE constant" in problems
+    assert "expect 1: iam.update_access_key.Status='Off' is not an allowed value" in problems

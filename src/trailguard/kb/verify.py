@@ -22,12 +22,15 @@ import difflib
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
+import jmespath
+import jmespath.exceptions
 from botocore import xform_name
 from botocore.model import OperationModel, Shape
 
 from trailguard.kb import botocore_index as bi
-from trailguard.kb.schema import Entry
+from trailguard.kb.schema import Boto3Snippet, Entry
 
 # ------------------------------------------------------------------ entries
 
@@ -873,3 +876,93 @@ def top_level_constants(code: str) -> dict[str, int]:
                 if isinstance(target, ast.Name) and target.id.isupper():
                     out.setdefault(target.id, node.lineno)
     return out
+
+
+# ------------------------------------------------------------------ moto blocks
+
+_PLACEHOLDER_ONLY = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+
+def _check_data(value: Any, shape: Shape, where: str) -> list[str]:
+    """Check YAML data (setup/expect args) against an input shape: keys and required keys."""
+    if isinstance(value, str) and _PLACEHOLDER_ONLY.match(value):
+        return []  # filled at run time; its type is the saved value's
+    kind = shape.type_name
+    problems: list[str] = []
+    if isinstance(value, dict):
+        if kind == "map":
+            for k, v in value.items():
+                problems += _check_data(v, shape.value, f"{where}.{k}")  # type: ignore[attr-defined]
+        elif kind == "structure":
+            members = shape.members  # type: ignore[attr-defined]
+            for k, v in value.items():
+                if k not in members:
+                    problems.append(f"{where} has no key {k!r} (keys: {', '.join(members)})")
+                else:
+                    problems += _check_data(v, members[k], f"{where}.{k}")
+            missing = [m for m in shape.required_members if m not in value]  # type: ignore[attr-defined]
+            if missing:
+                problems.append(f"{where} is missing required key(s) {missing}")
+        else:
+            problems.append(f"{where} must be a {kind}, not a mapping")
+    elif isinstance(value, list):
+        if kind != "list":
+            problems.append(f"{where} must be a {kind}, not a list")
+        else:
+            for item in value:
+                problems += _check_data(item, shape.member, f"{where}[]")  # type: ignore[attr-defined]
+    elif kind == "boolean" and not isinstance(value, bool):
+        problems.append(f"{where} must be true or false, not {value!r}")
+    elif kind in ("integer", "long") and (isinstance(value, bool) or not isinstance(value, int)):
+        problems.append(f"{where} must be an integer, not {value!r}")
+    elif kind == "string" and isinstance(value, str) and "{" not in value:
+        enum = shape.enum  # type: ignore[attr-defined]
+        if enum and value not in enum:
+            problems.append(f"{where}={value!r} is not an allowed value ({', '.join(enum[:12])})")
+    return problems
+
+
+def check_call_data(call: str, args: dict[str, Any]) -> list[str]:
+    """Problems with a ``"service.method"`` call and its args, as written in a moto block."""
+    service, _, method = call.partition(".")
+    model = bi.service_model(service)
+    if model is None:
+        return [f"{call}: no AWS service {service!r}"]
+    op = bi.python_methods(service).get(method)
+    if op is None:
+        close = difflib.get_close_matches(method, list(bi.python_methods(service)), n=3)
+        return [f"{call}: no such method" + (f" (closest: {', '.join(close)})" if close else "")]
+    shape = model.operation_model(op).input_shape
+    if shape is None:
+        return [f"{call} takes no arguments"] if args else []
+    return _check_data(args, shape, call)
+
+
+def check_moto_block(snippet: Boto3Snippet) -> list[str]:
+    """Problems with a snippet's moto block: setup and expect calls against botocore,
+    JMESPath expressions that do not compile, and bindings to constants that do not exist."""
+    run = snippet.moto
+    problems: list[str] = []
+    for i, step in enumerate(run.setup, 1):
+        problems += [f"setup {i}: {p}" for p in check_call_data(step.call, step.args)]
+        for name, path in step.save.items():
+            problems += [f"setup {i}: save {name}: {p}" for p in _jmespath_problems(path)]
+    for i, exp in enumerate(run.expect, 1):
+        problems += [f"expect {i}: {p}" for p in check_call_data(exp.call, exp.args)]
+        problems += [f"expect {i}: {p}" for p in _jmespath_problems(exp.path)]
+    try:
+        constants = top_level_constants(snippet.code)
+    except SyntaxError:
+        constants = {}
+    for const in run.bind:
+        if const not in constants:
+            problems.append(f"bind: {const} is not a top-level UPPER_CASE constant of the snippet")
+    return problems
+
+
+def _jmespath_problems(path: str) -> list[str]:
+    try:
+        jmespath.compile(path)
+    except jmespath.exceptions.JMESPathError as exc:
+        return [f"JMESPath {path!r} does not compile: {exc}"]
+    return []
