@@ -87,7 +87,8 @@ class _ProgressView:
         self._last = now
         secs = max(stats.elapsed, 1e-6)
         text = (
-            f"files {stats.files_read:,} read, {stats.files_skipped:,} skipped"
+            f"files {stats.inputs_seen:,} opened, {stats.files_read:,} scanned, "
+            f"{stats.files_skipped:,} skipped"
             f" | events {stats.events:,} ({stats.events / secs:,.0f}/s)"
         )
         if stats.api_calls:

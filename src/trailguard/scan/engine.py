@@ -66,6 +66,7 @@ Input = LocalInput | S3Input
 class ScanStats:
     """The run's accounting, shown in the summary and written into the report."""
 
+    inputs_seen: int = 0
     files_read: int = 0
     files_skipped: int = 0
     digests_skipped: int = 0
@@ -270,6 +271,7 @@ class Scanner:
         pending: list[_Prepared] = []
         pending_bytes = 0
         for prep in self._prepared(inputs, source):
+            self.stats.inputs_seen += 1
             if prep.kind == "error":
                 self.stats.skip(prep.inp.name, prep.reason)
             elif prep.kind == "digest":
