@@ -263,3 +263,17 @@ _PER_EVENT_NAMES = {
     + _snake(e)
     for e in CURATED_EVENTS
 }
+
+
+def test_rules_for_an_event_most_severe_first(catalog) -> None:
+    rules = catalog.for_event("deactivatemfadevice")
+    names = [i.name for i in rules]
+    assert "tg_iam_deactivate_mfa_device" in names
+    assert "tg_other_user_credential_deleted" in names
+    assert "tg_burst_credential_deletions" in names
+    assert "tg_iam_credential_deletion" not in names  # correlation input, never alerts alone
+    levels = [i.level for i in rules]
+    assert levels == sorted(
+        levels, key=["informational", "low", "medium", "high"].index, reverse=True
+    )
+    assert catalog.for_event("ListUsers") == []

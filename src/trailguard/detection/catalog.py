@@ -139,6 +139,17 @@ class Catalog:
                 return info
         return None
 
+    def for_event(self, event_name: str) -> list[RuleInfo]:
+        """Rules that detect or explain ``event_name`` (case-insensitive), most severe first."""
+        key = event_name.lower()
+        hits = [
+            i
+            for i in self.rules
+            if i.kind != "correlation-input"
+            and key in {n.lower() for n in (*i.event_names, *i.explain)}
+        ]
+        return sorted(hits, key=lambda i: -LEVELS.index(i.level) if i.level in LEVELS else 0)
+
     def info(self, rule: SigmaRule | SigmaCorrelationRule) -> RuleInfo | None:
         """The metadata of a rule object of :attr:`collection` (by identity, then by id)."""
         for info in self.rules:
@@ -190,48 +201,58 @@ def _parse_file(
     return collection, docs
 
 
-def _detection_event_names(rule: SigmaRule) -> list[str]:
-    names: list[str] = []
-
-    def walk(node: SigmaDetection | SigmaDetectionItem) -> None:
-        if isinstance(node, SigmaDetection):
-            for item in node.detection_items:
-                walk(item)
-        elif node.field == "eventName" and not node.modifiers:
-            for value in node.value:
-                if isinstance(value, SigmaString) and not value.contains_special():
-                    text = str(value)
-                    if text not in names:
-                        names.append(text)
-
-    for detection in rule.detection.detections.values():
-        walk(detection)
-    return names
-
-
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _known_event(name: str) -> bool:
-    """True when ``name`` is an AWS API operation, a curated KB event or a sign-in event."""
+def _known_event(name: str, event_sources: list[str]) -> bool:
+    """True when ``name`` is an AWS API operation, a curated KB event or a sign-in event.
+
+    Cheapest first: the services the rule names (one botocore model each), then the knowledge
+    base, then, only for rules that name no eventSource, botocore's whole operation index (slow
+    on a cold cache: every model is read).
+    """
     if name in NON_API_EVENTS:
         return True
     try:
         from trailguard.kb import botocore_index
 
-        if name in botocore_index.operation_index():
-            return True
-    except Exception:  # noqa: BLE001 - an unavailable index must not hide the rules
+        for source in event_sources:
+            service = source.split(".", 1)[0]
+            if botocore_index.has_model(service) and botocore_index.operation_model(service, name):
+                return True
+    except Exception:  # noqa: BLE001 - an unavailable botocore model must not hide the rules
         return True
     try:
         from trailguard.kb.loader import get_entry
 
-        return get_entry(name) is not None
+        if get_entry(name) is not None:
+            return True
     except Exception:  # noqa: BLE001 - knowledge base still being written / broken
-        return False
+        pass
+    return not event_sources and name in botocore_index.operation_index()
+
+
+def _field_values(rule: SigmaRule, field_name: str) -> list[str]:
+    """Plain string values the rule's detection gives ``field_name`` (no modifiers)."""
+    values: list[str] = []
+
+    def walk(node: SigmaDetection | SigmaDetectionItem) -> None:
+        if isinstance(node, SigmaDetection):
+            for item in node.detection_items:
+                walk(item)
+        elif node.field == field_name and not node.modifiers:
+            for value in node.value:
+                if isinstance(value, SigmaString) and not value.contains_special():
+                    text = str(value)
+                    if text not in values:
+                        values.append(text)
+
+    for detection in rule.detection.detections.values():
+        walk(detection)
+    return values
 
 
 def _examples(where: str, raw: Any, correlation: bool, problems: list[str]) -> list[Example]:
@@ -295,7 +316,8 @@ def _info(
             techniques.append(tag.name.upper())
         else:
             tactics.append(tag.name)
-    event_names = [] if correlation else _detection_event_names(rule)  # type: ignore[arg-type]
+    event_names = [] if correlation else _field_values(rule, "eventName")  # type: ignore[arg-type]
+    sources = [] if correlation else _field_values(rule, "eventSource")  # type: ignore[arg-type]
     explain = [str(x) for x in _as_list(attrs.get("explain"))]
     if not explain:
         problems.append(f"{label}: 'explain' must name the knowledge-base event(s) to read")
@@ -304,7 +326,7 @@ def _info(
             problems.append(f"{label}: explain: {name!r} is not an event name")
         elif event_names and name not in event_names:
             problems.append(f"{label}: explain: {name} is not one of the rule's eventName values")
-        elif not _known_event(name):
+        elif not correlation and not _known_event(name, sources):
             problems.append(f"{label}: explain: {name} is not an AWS API operation or KB event")
     if "examples" in attrs:
         examples = _examples(label, attrs["examples"], correlation, problems)
@@ -398,6 +420,11 @@ def load_rules(
                     problems.append(
                         f"{info.source}: rule '{info.title}': explain: {n} is not an event of "
                         "the rules it correlates"
+                    )
+                elif not names and not _known_event(n, []):
+                    problems.append(
+                        f"{info.source}: rule '{info.title}': explain: {n} is not an AWS API "
+                        "operation or KB event"
                     )
         elif not getattr(rule, "_output", True):
             info.kind = "correlation-input"
