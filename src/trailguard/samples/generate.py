@@ -388,10 +388,44 @@ class _Story:
             ("kms.amazonaws.com", "DescribeKey", {"keyId": "alias/app"}, None),
             ("lambda.amazonaws.com", "ListFunctions20150331", None, None),
         ]
+        # Principals outside IAM's own world call what they really call.
+        menus: dict[int, list[tuple[str, str, dict | None, str | None]]] = {
+            id(self.partner): [
+                (
+                    "sts.amazonaws.com",
+                    "AssumeRole",
+                    {
+                        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/partner-read",
+                        "roleSessionName": "partner-sync",
+                        "externalId": "HIDDEN_DUE_TO_SECURITY_REASONS",
+                    },
+                    REGION,
+                ),
+                (
+                    "kms.amazonaws.com",
+                    "Decrypt",
+                    {"encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+                    None,
+                ),
+            ],
+            id(self.ic_user): [
+                ("sso.amazonaws.com", "ListAccounts", None, REGION),
+                ("sso.amazonaws.com", "ListAccountRoles", {"accountId": ACCOUNT}, REGION),
+                (
+                    "sso.amazonaws.com",
+                    "GetRoleCredentials",
+                    {"accountId": ACCOUNT, "roleName": "ReadOnly"},
+                    REGION,
+                ),
+            ],
+            id(self.config_slr): [
+                c for c in calls if c[0] in ("iam.amazonaws.com", "cloudtrail.amazonaws.com")
+            ],
+        }
         span = (END - START).total_seconds()
         for _ in range(n):
             ident, ip = rng.choices(who, weights)[0]
-            source, name, req, region = rng.choice(calls)
+            source, name, req, region = rng.choice(menus.get(id(ident), calls))
             t = START + timedelta(seconds=rng.uniform(0, span))
             rec = api_call(
                 ident,
