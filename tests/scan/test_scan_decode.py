@@ -144,3 +144,11 @@ def test_s3_event_notifications_are_not_cloudtrail() -> None:
                          "eventName": "ObjectCreated:Put"}]}
     with pytest.raises(InputError, match="S3/SQS event notification"):
         decode_bytes("n.json", json.dumps(note).encode())
+
+
+def test_reasons_never_quote_file_content() -> None:
+    secret = b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    for data in (secret, b"[default]\n" + secret):
+        with pytest.raises(InputError) as err:
+            decode_bytes("credentials", data)
+        assert "wJalr" not in str(err.value) and "plain text" in str(err.value)

@@ -194,11 +194,16 @@ def _looks_like_json_lines(text: bytes) -> bool:
 
 
 def _not_json_reason(text: bytes) -> str:
-    sample = text[:60].decode("utf-8", "replace").splitlines()[0] if text else ""
-    words = sample.split()
-    if len(words) >= 8 and words[0].isdigit():
-        return f"not JSON: space-separated log lines (VPC flow logs?): {sample[:40]!r}"
-    return f"not JSON: starts with {sample[:40]!r}"
+    """Why content is not JSON, without quoting it (a stray file could hold secrets)."""
+    first = text.splitlines()[0] if text else b""
+    words = first.split()
+    if len(words) >= 8 and words[0].isdigit() and words[1].isdigit():
+        return "not JSON: space-separated log lines (VPC flow logs?)"
+    if b"\x00" in text[:512]:
+        return "not JSON: binary data"
+    if first[:1] == b"<":
+        return "not JSON: looks like XML or HTML"
+    return "not JSON: plain text"
 
 
 def _decode_lines(content: IO[bytes]) -> Iterator[Decoded]:

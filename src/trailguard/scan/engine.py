@@ -398,8 +398,11 @@ class Scanner:
             except duckdb.Error as exc:
                 where = ", ".join(sorted(sources)[:3]) + (" ..." if len(sources) > 3 else "")
                 self.stats.records_skipped += len(records) - 1
+                # DuckDB's message can quote record values: name the error class only.
                 self.stats.skip(
-                    where, f"{len(records)} records could not be loaded: {exc}", record=True
+                    where,
+                    f"{len(records)} records could not be loaded ({type(exc).__name__})",
+                    record=True,
                 )
                 continue
             self._detect(n)
