@@ -14,7 +14,7 @@ import pytest
 from trailguard.kb import botocore_index, verify
 from trailguard.kb.loader import KnowledgeBaseError, iter_entry_files, load_entry_file
 from trailguard.kb.schema import EVENT_NAME_RE, Action, Entry
-from trailguard.kb.snippet_runner import run_snippet
+from trailguard.kb.snippet_runner import ExpectationFailed, run_snippet
 
 FILES = list(iter_entry_files())
 
@@ -154,3 +154,34 @@ def test_snippet_not_run_on_moto(entry: Entry, action: Action) -> None:
     reason = action.boto3.moto.skip_reason or ""
     assert len(reason.split()) >= 4, "say why moto cannot run this snippet"
     pytest.skip(f"model-checked only: {' '.join(reason.split())}")
+
+
+def _changes_state(action: Action) -> bool:
+    """Whether the snippet calls at least one operation that is not read-only by name."""
+    import ast
+
+    clients, _ = verify.find_clients(ast.parse(action.boto3.code))
+    methods = {m for svc in set(clients.values()) for m in botocore_index.python_methods(svc)}
+    ops = {
+        botocore_index.python_methods(svc)[node.func.attr]
+        for node in ast.walk(ast.parse(action.boto3.code))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in methods
+        for svc in set(clients.values())
+        if node.func.attr in botocore_index.python_methods(svc)
+    }
+    return any(not botocore_index.is_read_only(op) for op in ops)
+
+
+MUTATING = [(e, a) for e, a in RUNNABLE if _changes_state(a)]
+
+
+@pytest.mark.parametrize(("entry", "action"), MUTATING, ids=_ids(MUTATING))
+def test_expectations_need_the_snippet(
+    entry: Entry, action: Action, aws: str, placeholders: dict[str, Any]
+) -> None:
+    """Setup + expectations without the snippet must fail: otherwise the expectations would
+    pass for a snippet that does nothing."""
+    with pytest.raises(ExpectationFailed):
+        run_snippet(action.boto3, placeholders, run_code=False)

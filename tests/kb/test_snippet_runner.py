@@ -170,3 +170,8 @@ def test_bind_rewrites_only_top_level_constants() -> None:
     ns: dict[str, Any] = {}
     exec(compile(tree, "<t>", "exec"), ns)  # noqa: S102
     assert ns["A"] == "new"
+
+
+def test_without_the_snippet_the_expectations_fail(aws: str, placeholders: dict[str, Any]) -> None:
+    with pytest.raises(ExpectationFailed, match=r"got 1, expected 0"):
+        run_snippet(_snippet(), placeholders, run_code=False)

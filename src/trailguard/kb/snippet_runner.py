@@ -114,8 +114,14 @@ def _no_input(*_args: Any, **_kwargs: Any) -> str:
     raise SnippetRunError("the snippet asked for input(); read inputs from constants")
 
 
-def run_snippet(snippet: Boto3Snippet, fixtures: dict[str, Any]) -> RunResult:
-    """Run one snippet's moto block and check its expectations (raises AssertionError)."""
+def run_snippet(
+    snippet: Boto3Snippet, fixtures: dict[str, Any], *, run_code: bool = True
+) -> RunResult:
+    """Run one snippet's moto block and check its expectations (raises AssertionError).
+
+    ``run_code=False`` runs the setup and the expectations without the snippet: a
+    mutation check that the expectations really depend on what the snippet does.
+    """
     run = snippet.moto
     if run.skip_reason is not None:
         raise SnippetRunError(f"snippet is not runnable: {run.skip_reason}")
@@ -139,6 +145,8 @@ def run_snippet(snippet: Boto3Snippet, fixtures: dict[str, Any]) -> RunResult:
     namespace: dict[str, Any] = {"__name__": "__main__"}
     password = str(values.get("password", ""))
     real_sleep = time.sleep
+    if not run_code:
+        code = compile("", "<no snippet>", "exec")
     with (
         contextlib.redirect_stdout(out),
         mock.patch("getpass.getpass", return_value=password),
