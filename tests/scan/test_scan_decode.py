@@ -151,4 +151,4 @@ def test_reasons_never_quote_file_content() -> None:
     for data in (secret, b"[default]\n" + secret):
         with pytest.raises(InputError) as err:
             decode_bytes("credentials", data)
-        assert "wJalr" not in str(err.value) and "plain text" in str(err.value)
+        assert "wJalr" not in str(err.value) and "JSON" in str(err.value)
