@@ -47,6 +47,12 @@ def _detection_results(infos: list[RuleInfo]) -> list[ExampleResult]:
     con = duckdb.connect()
     try:
         records_to_table(con, records)
+        # rowid must be the record's position; check it rather than trust it.
+        loaded = [
+            eid for (eid,) in con.execute("SELECT eventID FROM events ORDER BY rowid").fetchall()
+        ]
+        if loaded != [r.get("eventID") for r in records]:
+            raise RuntimeError("example records were not loaded in order; cannot attribute rows")
         results: list[ExampleResult] = []
         for info in infos:
             mine = [(ex, rows) for (i, ex, rows) in owners if i is info]
