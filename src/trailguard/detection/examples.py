@@ -51,7 +51,8 @@ def _detection_results(infos: list[RuleInfo]) -> list[ExampleResult]:
         loaded = [
             eid for (eid,) in con.execute("SELECT eventID FROM events ORDER BY rowid").fetchall()
         ]
-        if loaded != [r.get("eventID") for r in records]:
+        expected = [None if r.get("eventID") is None else str(r["eventID"]) for r in records]
+        if loaded != expected:
             raise RuntimeError("example records were not loaded in order; cannot attribute rows")
         results: list[ExampleResult] = []
         for info in infos:
