@@ -156,25 +156,7 @@ def test_snippet_not_run_on_moto(entry: Entry, action: Action) -> None:
     pytest.skip(f"model-checked only: {' '.join(reason.split())}")
 
 
-def _changes_state(action: Action) -> bool:
-    """Whether the snippet calls at least one operation that is not read-only by name."""
-    import ast
-
-    clients, _ = verify.find_clients(ast.parse(action.boto3.code))
-    methods = {m for svc in set(clients.values()) for m in botocore_index.python_methods(svc)}
-    ops = {
-        botocore_index.python_methods(svc)[node.func.attr]
-        for node in ast.walk(ast.parse(action.boto3.code))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in methods
-        for svc in set(clients.values())
-        if node.func.attr in botocore_index.python_methods(svc)
-    }
-    return any(not botocore_index.is_read_only(op) for op in ops)
-
-
-MUTATING = [(e, a) for e, a in RUNNABLE if _changes_state(a)]
+MUTATING = [(e, a) for e, a in RUNNABLE if verify.snippet_changes_state(a.boto3.code)]
 
 
 @pytest.mark.parametrize(("entry", "action"), MUTATING, ids=_ids(MUTATING))

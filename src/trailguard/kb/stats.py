@@ -3,8 +3,9 @@
 ``python -m trailguard.kb.stats`` (or ``trailguard events --stats``) prints: curated entries,
 CLI commands checked against botocore, snippets, snippets run on moto in the tests (they
 have a moto block with expectations), and snippets checked against the model only (they
-carry a skip_reason). Static check problems are counted too; the moto runs themselves
-happen in ``pytest tests/kb``.
+carry a skip_reason), and runs whose expectations are also checked to fail when the snippet
+is left out (snippets that change state). Static check problems are counted too; the moto
+runs themselves happen in ``pytest tests/kb``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class KbStats:
     snippets_run_on_moto: int = 0
     snippets_model_checked_only: int = 0
     moto_expectations: int = 0
+    snippets_mutation_checked: int = 0
 
 
 def compute(entries: dict[str, Entry]) -> KbStats:
@@ -47,6 +49,7 @@ def compute(entries: dict[str, Entry]) -> KbStats:
             if action.boto3.moto.skip_reason is None:
                 stats.snippets_run_on_moto += 1
                 stats.moto_expectations += len(action.boto3.moto.expect)
+                stats.snippets_mutation_checked += verify.snippet_changes_state(action.boto3.code)
             else:
                 stats.snippets_model_checked_only += 1
     return stats
@@ -63,6 +66,7 @@ LABELS = {
     "snippets_run_on_moto": "snippets run on moto (pytest tests/kb)",
     "snippets_model_checked_only": "snippets model-checked only (skip_reason)",
     "moto_expectations": "moto expectations checked after runs",
+    "snippets_mutation_checked": "runs whose expectations must fail without the snippet",
 }
 
 

@@ -966,3 +966,29 @@ def _jmespath_problems(path: str) -> list[str]:
     except jmespath.exceptions.JMESPathError as exc:
         return [f"JMESPath {path!r} does not compile: {exc}"]
     return []
+
+
+def snippet_operations(code: str) -> set[tuple[str, str]]:
+    """``(service, operation)`` pairs a snippet calls on its clients (directly or paged)."""
+    tree = ast.parse(code)
+    clients, _ = find_clients(tree)
+    out: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        target = node.func.value
+        if not (isinstance(target, ast.Name) and target.id in clients):
+            continue
+        svc = clients[target.id]
+        name = node.func.attr
+        if name == "get_paginator" and node.args:
+            name = _const_str(node.args[0]) or ""
+        op = bi.python_methods(svc).get(name)
+        if op:
+            out.add((svc, op))
+    return out
+
+
+def snippet_changes_state(code: str) -> bool:
+    """Whether a snippet calls an operation that is not read-only (inferred from its name)."""
+    return any(not bi.is_read_only(op) for _, op in snippet_operations(code))
