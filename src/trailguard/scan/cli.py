@@ -130,6 +130,18 @@ def _print_summary(stats: Any, findings: list[Finding], notes: list[str]) -> Non
     con.print(f"findings: {len(findings)} ({occurrences:,} event(s)): {by_sev}")
 
 
+SCAN_HELP = (
+    "Scan CloudTrail logs with the detection rules and report findings.\n\n"
+    "Reads S3 delivery files, JSON lines, JSON arrays, EventBridge events and LookupEvents "
+    "output (the format is detected, not configured) from disk, from S3 "
+    "(s3://bucket/prefix, walking AWSLogs/\\[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD and "
+    "listing only the days within --since/--until) or from the LookupEvents API (--lookup).\n\n"
+    "Exit codes: 0 no finding at or above --fail-on; 1 such findings (this wins when input was "
+    "also skipped); 2 usage error, or input skipped (unreadable, corrupt or not CloudTrail: the "
+    "report is still written and lists what was skipped and why)."
+)
+
+
 def scan_command(
     sources: Annotated[
         list[str] | None,
@@ -182,16 +194,7 @@ def scan_command(
         ),
     ] = False,
 ) -> None:
-    """Scan CloudTrail logs with the detection rules and report findings.
-
-    Reads S3 delivery files, JSON lines, JSON arrays, EventBridge events and LookupEvents
-    output (detected, not configured), from disk, from S3 (s3://bucket/prefix, walking
-    AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD and listing only the days in
-    --since/--until) or from the LookupEvents API (--lookup).
-
-    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error, or input
-    skipped (unreadable, corrupt or not CloudTrail; the report is still written).
-    """
+    """Scan CloudTrail logs with the detection rules and report findings (see SCAN_HELP)."""
     from trailguard.scan.timerange import parse_time
 
     sources = list(sources or [])
@@ -348,4 +351,4 @@ def _scan_lookup(
 
 def register(app: typer.Typer) -> None:
     """Add the ``scan`` command to the root app."""
-    app.command("scan")(scan_command)
+    app.command("scan", help=SCAN_HELP)(scan_command)
