@@ -192,7 +192,12 @@ def _content_size(fh: IO[bytes], gz: bool) -> int:
     if not gz or end < 18:
         return end
     fh.seek(end - 4)
-    return int.from_bytes(fh.read(4), "little")
+    size = int.from_bytes(fh.read(4), "little")
+    # A truncated file ends in arbitrary bytes: never trust a ratio JSON does not reach.
+    return size if size <= end * MAX_GZIP_RATIO else end * 10
+
+
+MAX_GZIP_RATIO = 100
 
 
 def describe_error(exc: BaseException) -> str:
