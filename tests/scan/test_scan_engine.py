@@ -185,3 +185,15 @@ def test_names_duckdb_would_misread_still_scan(tmp_path: Path, name: str) -> Non
     write(tmp_path / name, delivery_bytes([record("StopLogging", 1)]))
     scanner, findings = _scan(tmp_path)
     assert scanner.stats.events == 1 and findings[0].count == 1
+
+
+def test_records_missing_fields_scan_on_the_fast_path(tmp_path: Path) -> None:
+    sparse = [{"eventVersion": "1.08", "eventName": "StopLogging"},
+              {"eventVersion": "1.08", "eventName": "StopLogging", "userIdentity": None,
+               "recipientAccountId": "1234567890123"}]
+    write(tmp_path / "sparse.json.gz", delivery_bytes(sparse))
+    scanner, findings = _scan(tmp_path)
+    assert scanner.stats.fallback_files == 0 and scanner.stats.events == 2
+    assert sum(f.count for f in findings) == 2
+    assert {f.account_id for f in findings} == {None, "1234567890123"}
+    assert all(f.event_time is None and f.event_ids == [] for f in findings)
