@@ -22,6 +22,10 @@ from trailguard.kb.loader import load_entry_file
         "aws iam create-virtual-mfa-device --virtual-mfa-device-name alice "
         "--outfile alice.png --bootstrap-method QRCodePNG",
         "aws iam wait user-exists --user-name alice",
+        "aws ec2 create-image --instance-id i-0123456789abcdef0 --name golden --reboot",
+        "aws ec2 create-image --instance-id i-0123456789abcdef0 --name golden --no-reboot",
+        "aws sns subscribe --topic-arn arn:aws:sns:us-east-1:123456789012:alerts "
+        "--protocol email --notification-endpoint soc@example.com",
         "aws s3api get-bucket-policy --bucket trail-logs",
         "aws configservice describe-config-rules",
         "aws iam tag-user --user-name alice --tags Key=owner,Value=sec Key=case,Value=42",

@@ -169,6 +169,19 @@ def _cli_members(service: str, op: OperationModel, cli_op: str) -> dict[str, tup
     return out
 
 
+def _cli_negations(
+    service: str, cli_op: str, members: dict[str, tuple[str, Shape]]
+) -> dict[str, str]:
+    """``--no-X`` flag -> option X for boolean members, with awscli's renames applied
+    (ec2 create-image: --no-no-reboot is spelled --reboot)."""
+    out = {f"no-{opt}": opt for opt, (_, shape) in members.items() if shape.type_name == "boolean"}
+    for key in ((service, "*"), (service, cli_op)):
+        for new, orig in CLI_ARG_RENAMES.get(key, {}).items():
+            if orig in out:
+                out[new] = out.pop(orig)
+    return out
+
+
 @dataclass
 class CliParse:
     """A parsed AWS CLI command: service, operation and options with their values."""
@@ -293,6 +306,7 @@ def check_cli_command(command: str) -> list[str]:
         pageable = op_name in bi.paginators(service)
     op = model.operation_model(op_name)
     members = _cli_members(service, op, cli_op)
+    negations = _cli_negations(service, cli_op, members)
     seen: set[str] = set()
     for opt, values in parsed.options.items():
         if opt in GLOBAL_VALUE_OPTIONS:
@@ -311,8 +325,11 @@ def check_cli_command(command: str) -> list[str]:
             if extras[opt] != bool(values):
                 problems.append(f"--{opt}: wrong number of values")
             continue
-        negated = opt.startswith("no-") and opt[3:] in members
-        key = opt[3:] if negated else opt
+        negated = opt in negations
+        key = negations[opt] if negated else opt
+        if key not in members and opt.startswith("no-") and opt[3:] in members:
+            problems.append(f"--{opt}: only boolean options have a --no- form")
+            continue
         if key not in members:
             close = difflib.get_close_matches(key, list(members), n=3)
             problems.append(
@@ -327,8 +344,6 @@ def check_cli_command(command: str) -> list[str]:
         if shape.type_name == "boolean":
             if values:
                 problems.append(f"--{opt} is a boolean flag and takes no value: {values}")
-        elif negated:
-            problems.append(f"--{opt}: only boolean options have a --no- form")
         elif not values:
             problems.append(f"--{opt} needs a value")
         elif len(values) > 1 and shape.type_name not in ("list", "map"):
