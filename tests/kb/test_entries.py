@@ -117,6 +117,11 @@ def test_related_event_names_exist(entry: Entry) -> None:
     assert unknown == []
 
 
+@pytest.mark.parametrize(("rel", "item"), FILES, ids=[rel for rel, _ in FILES])
+def test_entry_text_has_no_real_account_ids_or_secrets(rel: str, item: Any) -> None:
+    assert verify.check_text_hygiene(item.read_text(encoding="utf-8")) == []
+
+
 def test_event_names_are_unique() -> None:
     names = [e.event_name for _, e in ENTRIES]
     assert len(names) == len(set(names))

@@ -294,3 +294,19 @@ def test_moto_block_problems_are_found() -> None:
     assert "setup 3: iamx.create_user: no AWS service 'iamx'" in problems
     assert "bind: USERS is not a top-level UPPER_CASE constant" in problems
     assert "expect 1: iam.update_access_key.Status='Off' is not an allowed value" in problems
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("arn:aws:iam::493827164055:user/alice", "account id 493827164055"),
+        ("key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "secret access key"),
+    ],
+)
+def test_text_hygiene_rejects(text: str, problem: str) -> None:
+    assert any(problem in p for p in verify.check_text_hygiene(text))
+
+
+def test_text_hygiene_accepts_documented_fakes() -> None:
+    text = "arn:aws:iam::123456789012:user/a arn:aws:iam::111122223333:root 000000000000"
+    assert verify.check_text_hygiene(text) == []

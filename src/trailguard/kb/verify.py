@@ -107,6 +107,33 @@ def is_secret_member(name: str, shape: Shape | None) -> bool:
     return sensitive and bool(SECRETISH_RE.search(name))
 
 
+ACCOUNT_ID_RE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+# Account ids AWS documentation uses as examples; anything else may be someone's real account.
+FAKE_ACCOUNT_IDS = frozenset(
+    {"123456789012", "111122223333", "444455556666", "777788889999", "210987654321"}
+)
+
+
+def is_fake_account_id(account_id: str) -> bool:
+    """True for documented example account ids and obvious patterns (000000000000 ...)."""
+    if account_id in FAKE_ACCOUNT_IDS or len(set(account_id)) == 1:
+        return True
+    groups = {account_id[i : i + 4] for i in range(0, 12, 4)}
+    return all(len(set(g)) == 1 for g in groups)  # 111122223333 style
+
+
+def check_text_hygiene(text: str) -> list[str]:
+    """Problems in any text of an entry: real-looking account ids, secret-key-shaped strings."""
+    problems = [
+        f"account id {acct} is not a documented fake (use 123456789012 or 111122223333)"
+        for acct in sorted(set(ACCOUNT_ID_RE.findall(text)))
+        if not is_fake_account_id(acct)
+    ]
+    if looks_like_secret_key(text):
+        problems.append("contains a string shaped like an AWS secret access key")
+    return problems
+
+
 # ------------------------------------------------------------------ AWS CLI
 
 GLOBAL_VALUE_OPTIONS = frozenset(
