@@ -185,6 +185,18 @@ def test_seed_page_snippet_is_rejected_for_each_defect() -> None:
             "    LookupAttributes=[{'AttributeKey': 'EventName'}]):\n    pass",
             "missing required key(s) ['AttributeValue']",
         ),
+        (
+            "import boto3\niam = boto3.client('iam')\n"
+            "key = iam.create_access_key(UserName='a')['AccessKey']\n"
+            "print(key['AccessKeyId'], key['SecretAccessKey'])",
+            "prints a secret AWS returned",
+        ),
+        (
+            "import boto3\nimport logging\niam = boto3.client('iam')\n"
+            "cred = iam.create_service_specific_credential(UserName='a', ServiceName='x')\n"
+            "logging.info('pw %s', cred['ServiceSpecificCredential']['ServicePassword'])",
+            "prints a secret AWS returned",
+        ),
         ("import boto3\ns3 = boto3.resource('s3')", "creates no boto3 client"),
         ("import boto3\niam = boto3.client('iam')\nif True\n  pass", "does not compile"),
         (

@@ -427,6 +427,7 @@ class _SnippetChecker(ast.NodeVisitor):
         self.waiters: dict[str, tuple[str, str]] = {}
         self.shapes: dict[str, Shape] = {}
         self.problems: list[str] = []
+        self.secret_reads: set[int] = set()  # ids of expressions that read a returned secret
 
     # -------------------------------------------------------------- helpers
 
@@ -515,6 +516,8 @@ class _SnippetChecker(ast.NodeVisitor):
             return None
         members = shape.members  # type: ignore[attr-defined]
         if key in members:
+            if SECRET_MEMBER_RE.search(key):
+                self.secret_reads.add(id(node))
             return members[key]
         if key == "ResponseMetadata":
             return None
@@ -666,6 +669,14 @@ class _SnippetChecker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
         func = node.func
+        if _is_output_call(func) and any(
+            id(sub) in self.secret_reads for arg in node.args for sub in ast.walk(arg)
+        ):
+            self.problem(
+                node,
+                "prints a secret AWS returned (password, secret key, token): hand it over "
+                "through a secure channel, never stdout or logs",
+            )
         if not isinstance(func, ast.Attribute):
             return
         svc = self.client_of(func.value)
@@ -817,6 +828,15 @@ class _SnippetChecker(ast.NodeVisitor):
             missing = [m for m in shape.required_members if m not in given]  # type: ignore[attr-defined]
             if missing:
                 self.problem(node, f"{where} is missing required key(s) {missing}")
+
+
+def _is_output_call(func: ast.AST) -> bool:
+    """print(...), logging.info(...), logger.warning(...), sys.stdout.write(...)."""
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if isinstance(func, ast.Attribute):
+        return func.attr in {"debug", "info", "warning", "error", "critical", "exception", "write"}
+    return False
 
 
 def _const_str(node: ast.AST) -> str | None:
