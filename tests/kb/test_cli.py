@@ -191,3 +191,14 @@ def test_explain_non_api_event_without_entry(fixture_kb: Path) -> None:
     code, _, err = invoke("explain", "GitPull")
     assert code == 2
     assert "no API model" in err and "no curated guidance" in err
+
+
+def test_explain_service_may_be_an_event_source(fixture_kb: Path) -> None:
+    code, out, _ = invoke("explain", "CreateTags", "--service", "ec2.amazonaws.com", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["service"] == "ec2"
+    code, out, _ = invoke("explain", "ListMetrics", "-s", "monitoring.amazonaws.com", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["service"] == "cloudwatch"
+    code, out, _ = invoke("explain", "DeleteTrail", "-s", "cloudtrail.amazonaws.com", "-f", "json")
+    assert json.loads(out)["severity"] == "critical"  # the curated entry

@@ -44,7 +44,12 @@ def explain_command(
     ] = OutputFormat.text,
     service: Annotated[
         str | None,
-        typer.Option("--service", "-s", help="Service (botocore name) for names found in several."),
+        typer.Option(
+            "--service",
+            "-s",
+            help="Service for names found in several: botocore name (ec2) or eventSource "
+            "(ec2.amazonaws.com).",
+        ),
     ] = None,
 ) -> None:
     """Explain a CloudTrail event: what it means, how it hurts, how to respond and harden."""

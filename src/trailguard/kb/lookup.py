@@ -20,14 +20,16 @@ class UnknownEventError(LookupError):
 def resolve(event: str, service: str | None = None) -> Entry | list[bi.OperationInfo]:
     """The curated entry for `event`, else botocore's description of it (one per service).
 
-    `service` restricts the answer to one service (for names that exist in several).
+    `service` restricts the answer to one service (for names that exist in several): a
+    botocore service name (``ec2``) or a CloudTrail eventSource (``ec2.amazonaws.com``).
     Raises UnknownEventError, with the closest known names, when nothing matches.
     """
     name = event.strip()
     entry = get_entry(name)
-    if entry is not None and (service is None or service == entry.service):
+    if entry is not None and (service is None or service in (entry.service, entry.event_source)):
         return entry
-    if service is not None and not bi.has_model(service) and (entry is None):
+    by_source = service is not None and service.endswith(".amazonaws.com")
+    if service is not None and not by_source and not bi.has_model(service) and entry is None:
         close = difflib.get_close_matches(service, list(bi.services()), n=5)
         raise UnknownEventError(f"unknown service {service!r}", close)
     found = bi.find_operation(name)
@@ -43,7 +45,11 @@ def resolve(event: str, service: str | None = None) -> Entry | list[bi.Operation
             f"unknown event {name!r}: not curated and not an AWS API", suggestions
         )
     if service is not None:
-        pairs = [(op, svc) for op, svc in found if svc == service]
+        pairs = [
+            (op, svc)
+            for op, svc in found
+            if service == (bi.event_source(svc) if by_source else svc)
+        ]
         if not pairs:
             where = sorted({svc for _, svc in found})
             raise UnknownEventError(
