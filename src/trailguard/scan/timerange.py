@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -36,11 +35,3 @@ def parse_time(text: str, now: datetime | None = None, end_of_day: bool = False)
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
-
-def days_between(since: datetime, until: datetime) -> Iterator[date]:
-    """Yield every UTC calendar day from ``since`` to ``until`` inclusive."""
-    day = since.astimezone(UTC).date()
-    last = until.astimezone(UTC).date()
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
