@@ -1,9 +1,199 @@
-"""CLI commands of remediation: remediate, undo. (stub: being built)"""
+"""CLI commands of remediation: ``trailguard remediate`` (plan, --apply) and ``trailguard undo``."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
 import typer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from rich.console import Console
+
+from trailguard.audit.config import ConfigError
+from trailguard.audit.engine import UnknownCheckError
+from trailguard.aws import make_session
+from trailguard.remediate.apply import apply_plan
+from trailguard.remediate.config import load_settings
+from trailguard.remediate.context import RemediationContext, describe_error
+from trailguard.remediate.journal import DEFAULT_DIR, JournalError, default_path, read_journal
+from trailguard.remediate.planner import PlanOptions, build_plan
+from trailguard.remediate.render import plan_json, print_plan
+from trailguard.remediate.schema import PlanError
+from trailguard.remediate.undo import check_journal, undo_journal
+
+
+def _err(message: str, code: int = 2) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask before changing anything; without --yes and no answer on stdin, refuse (exit 2)."""
+    if yes:
+        return
+    if sys.stdin is None or sys.stdin.closed:
+        _err("no input to confirm on; re-run with --yes to change the account", 2)
+    try:
+        ok = typer.confirm(question, default=False)
+    except click.exceptions.Abort:
+        typer.echo("", err=True)
+        _err("no confirmation received (stdin closed); re-run with --yes to change the "
+             "account", 2)
+    if not ok:
+        typer.echo("Aborted: nothing was changed.", err=True)
+        raise typer.Exit(1)
+
+
+def _undo_command(path: Path, profile: str | None, region: str | None) -> str:
+    parts = ["trailguard", "undo", str(path)]
+    if profile:
+        parts += ["--profile", profile]
+    if region:
+        parts += ["--region", region]
+    return shlex.join(parts)
 
 
 def register(app: typer.Typer) -> None:
     """Add the remediation commands to the root app."""
+
+    @app.command()
+    def remediate(
+        check: Annotated[list[str] | None, typer.Option(
+            "--check", help="Plan only for this check id (repeatable).")] = None,
+        apply: Annotated[bool, typer.Option(
+            "--apply", help="Make the planned changes (asks first unless --yes).")] = False,
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+        fmt: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+        config: Annotated[Path | None, typer.Option(
+            "--config", help="YAML: audit thresholds plus a `remediate:` section.")] = None,
+        delete_inactive_keys: Annotated[list[str] | None, typer.Option(
+            "--delete-inactive-keys", metavar="ACCESS_KEY_ID",
+            help="Delete this access key if a trailguard journal shows it inactive for the "
+                 "configured days (repeatable; never undoable).")] = None,
+        trail_name: Annotated[str | None, typer.Option(
+            help="Trail to fix or create (default: an existing trail, else 'trailguard').")
+        ] = None,
+        trail_bucket: Annotated[str | None, typer.Option(
+            help="S3 bucket for a new trail (created when missing).")] = None,
+        alert_topic_arn: Annotated[str | None, typer.Option(
+            help="Existing SNS topic for alerts (default: create 'trailguard-alerts').")] = None,
+        journal: Annotated[Path | None, typer.Option(
+            help="Journal file to write (default: ./trailguard-journals/apply-TIME.jsonl).")
+        ] = None,
+        journal_dir: Annotated[Path, typer.Option(
+            help="Where journals are, for --delete-inactive-keys evidence.")] = DEFAULT_DIR,
+        profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
+        region: Annotated[str | None, typer.Option(help="AWS region (default: chain).")] = None,
+        now: Annotated[datetime | None, typer.Option(
+            hidden=True, help="Reference time for credential ages (testing what-ifs).")] = None,
+    ) -> None:
+        """Plan fixes for failing posture checks; change the account only with --apply."""
+        if fmt not in ("table", "json"):
+            _err(f"--format must be table or json, not {fmt!r}")
+        try:
+            audit_config, rem_config = load_settings(config)
+        except ConfigError as exc:
+            _err(str(exc))
+        options = PlanOptions(
+            check_ids=check or None, delete_keys=list(delete_inactive_keys or []),
+            trail_name=trail_name, trail_bucket=trail_bucket, topic_arn=alert_topic_arn,
+            journal_dir=journal_dir,
+            now=(now.replace(tzinfo=UTC) if now and now.tzinfo is None else now))
+        try:
+            session = make_session(profile, region)
+            plan, _ = build_plan(session, audit_config, rem_config, options)
+        except UnknownCheckError as exc:
+            _err(str(exc))
+        except NoCredentialsError:
+            _err("no AWS credentials found (use --profile or the standard chain)", 1)
+        except (ClientError, BotoCoreError) as exc:
+            _err(f"cannot plan: {describe_error(exc)}", 1)
+        out = Console(stderr=False, width=160) if fmt == "table" else None
+        if fmt == "json":
+            typer.echo(plan_json(plan))
+        else:
+            print_plan(plan, out)
+        if not apply:
+            if plan.steps:
+                typer.echo("Plan only: nothing was changed. Re-run with --apply to make these "
+                           "changes.", err=True)
+            return
+        if not plan.steps:
+            typer.echo("Nothing to apply.", err=True)
+            return
+        irreversible = sum(not s.reversible for s in plan.steps)
+        warn = f" ({irreversible} cannot be undone)" if irreversible else ""
+        _confirm(f"Apply {len(plan.steps)} change(s){warn} to account {plan.account_id}?", yes)
+        path = journal or default_path("apply", journal_dir)
+        typer.echo(f"Journal: {path}", err=True)
+        try:
+            result = apply_plan(RemediationContext(session), plan, path)
+        except FileExistsError:
+            _err(f"{path}: journal file exists already; choose another --journal")
+        except (PlanError, ValueError) as exc:
+            _err(str(exc), 1)
+        for s in result.done:
+            typer.echo(f"done  {s.seq:>3} {s.action}: {s.target}", err=True)
+        undo = _undo_command(path, profile, region)
+        if not result.ok:
+            typer.echo(f"FAILED {result.failed.seq:>3} {result.failed.action}: "
+                       f"{result.failed.target}: {result.error}", err=True)
+            typer.echo(f"Stopped: {len(result.done)} of {len(plan.steps)} change(s) made; "
+                       "nothing after the failure was attempted.", err=True)
+            typer.echo(f"To undo what was done: {undo}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"Applied {len(result.done)} change(s). To undo: {undo}", err=True)
+
+    @app.command()
+    def undo(
+        journal: Annotated[Path, typer.Argument(help="Journal written by `remediate --apply`.")],
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+        undo_journal_path: Annotated[Path | None, typer.Option(
+            "--journal", help="Undo journal to write (default: next to the applied one).")
+        ] = None,
+        profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
+        region: Annotated[str | None, typer.Option(help="AWS region (default: chain).")] = None,
+    ) -> None:
+        """Restore what a remediation journal changed, newest change first."""
+        try:
+            parsed = read_journal(journal)
+        except JournalError as exc:
+            _err(str(exc))
+        try:
+            ctx = RemediationContext(make_session(profile, region or parsed.header.get("region")))
+            check_journal(ctx, parsed)
+        except JournalError as exc:
+            _err(str(exc))
+        except NoCredentialsError:
+            _err("no AWS credentials found (use --profile or the standard chain)", 1)
+        except (ClientError, BotoCoreError) as exc:
+            _err(f"cannot identify the account: {describe_error(exc)}", 1)
+        if parsed.damaged_lines:
+            typer.echo(f"Warning: {parsed.damaged_lines} damaged line(s) in the journal were "
+                       "skipped (a crash can cut the last line).", err=True)
+        n = len(parsed.entries)
+        if not n:
+            typer.echo("The journal records no changes: nothing to undo.", err=True)
+            return
+        for e in reversed(parsed.entries):
+            state = "done" if e.done else ("failed" if e.failed else "started")
+            typer.echo(f"undo {e.step.seq:>3} {e.step.action}: {e.step.target} ({state})")
+        _confirm(f"Undo {n} journaled change(s) in account {parsed.header.get('account_id')}?",
+                 yes)
+        path = undo_journal_path or default_path("undo", journal.parent)
+        typer.echo(f"Undo journal: {path}", err=True)
+        try:
+            result = undo_journal(ctx, parsed, path)
+        except FileExistsError:
+            _err(f"{path}: journal file exists already; choose another --journal")
+        for m in result.messages:
+            typer.echo(m)
+        if not result.ok:
+            typer.echo(f"FAILED {result.failed}. Fix the cause and run undo again "
+                       "(it is safe to repeat).", err=True)
+            raise typer.Exit(1)
+        typer.echo("Undo complete.", err=True)

@@ -1,0 +1,62 @@
+"""The account being remediated: clients per service and region, and running planned calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.exceptions import ClientError
+
+from trailguard.aws import make_client
+from trailguard.remediate.schema import ApiCall
+
+GLOBAL_REGION = "us-east-1"  # where IAM, STS and sign-in events reach EventBridge
+
+
+class RemediationContext:
+    """One account: its session, home region, account id, and cached clients."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.session = session
+        self.region: str = session.region_name or GLOBAL_REGION
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._account_id: str | None = None
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A cached client with trailguard's retry settings."""
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = make_client(self.session, service, region=key[1])
+        return self._clients[key]
+
+    @property
+    def account_id(self) -> str:
+        """The account id of the session (sts:GetCallerIdentity, once)."""
+        if self._account_id is None:
+            self._account_id = self.client("sts").get_caller_identity()["Account"]
+        return self._account_id
+
+    def call(self, call: ApiCall) -> dict[str, Any]:
+        """Run one planned API call exactly as planned; return the response without metadata."""
+        client = self.client(call.service, call.region)
+        response = getattr(client, xform_name(call.operation))(**call.params)
+        response.pop("ResponseMetadata", None)
+        return response
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ('' for anything else)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of an error, without request ids or parameters."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        msg = str(err.get("Message") or "").strip()[:200]
+        text = f"{err.get('Code', 'Error')} on {exc.operation_name}"
+        return f"{text}: {msg}" if msg else text
+    return f"{type(exc).__name__}: {exc}"[:300]

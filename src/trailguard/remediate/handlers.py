@@ -1,0 +1,565 @@
+"""Per step kind: how to read the state before a change, and how to put it back.
+
+Applying a step runs exactly the API calls of the plan (RemediationContext.call). What differs
+between kinds is only what to read first (``read``: recorded in the journal before the change)
+and how undo restores that recorded state (``undo``). Undo functions are idempotent: running
+them on an account that is already back in the recorded state changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from trailguard.remediate.context import RemediationContext, error_code
+from trailguard.remediate.schema import Step
+
+ReadFn = Callable[[RemediationContext, Step], dict[str, Any]]
+UndoFn = Callable[[RemediationContext, Step, dict[str, Any]], list[str]]
+
+PASSWORD_POLICY_FIELDS = (
+    "MinimumPasswordLength", "RequireSymbols", "RequireNumbers", "RequireUppercaseCharacters",
+    "RequireLowercaseCharacters", "AllowUsersToChangePassword", "MaxPasswordAge",
+    "PasswordReusePrevention", "HardExpiry",
+)
+_GONE = ("NoSuchEntity", "NoSuchBucket", "NoSuchBucketPolicy", "TrailNotFoundException",
+         "ResourceNotFoundException", "NotFound", "NotFoundException", "404")
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one kind of step reads its before-state and undoes itself."""
+
+    read: ReadFn
+    undo: UndoFn
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[type], type]:
+    """Register a class with static ``read`` and ``undo`` as the handler ``name``."""
+
+    def deco(cls: type) -> type:
+        HANDLERS[name] = Handler(read=cls.read, undo=cls.undo)
+        return cls
+
+    return deco
+
+
+def _gone(exc: ClientError) -> bool:
+    return error_code(exc) in _GONE
+
+
+def _iam(ctx: RemediationContext) -> Any:
+    return ctx.client("iam")
+
+
+# --- IAM -----------------------------------------------------------------------------------
+
+def read_password_policy(ctx: RemediationContext) -> dict[str, Any] | None:
+    """The account password policy (only the settable fields), or None when none is set."""
+    try:
+        policy = _iam(ctx).get_account_password_policy()["PasswordPolicy"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return None
+        raise
+    return {k: policy[k] for k in PASSWORD_POLICY_FIELDS if k in policy}
+
+
+@handler("password_policy")
+class _PasswordPolicy:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"policy": read_password_policy(ctx)}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        previous = before.get("policy")
+        if previous is None:
+            try:
+                _iam(ctx).delete_account_password_policy()
+            except ClientError as exc:
+                if not _gone(exc):
+                    raise
+            return ["deleted the password policy (there was none before)"]
+        _iam(ctx).update_account_password_policy(**previous)
+        return ["restored the previous password policy"]
+
+
+@handler("login_profile_reset")
+class _LoginProfileReset:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        try:
+            lp = _iam(ctx).get_login_profile(UserName=step.args["UserName"])["LoginProfile"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return {"login_profile": False}
+            raise
+        return {"login_profile": True,
+                "PasswordResetRequired": bool(lp.get("PasswordResetRequired"))}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        user = step.args["UserName"]
+        if not before.get("login_profile") or before.get("PasswordResetRequired"):
+            return [f"{user}: nothing to restore"]
+        now = _LoginProfileReset.read(ctx, step)
+        if not now.get("login_profile"):
+            return [f"{user}: has no login profile any more; nothing to restore"]
+        if now.get("PasswordResetRequired"):
+            _iam(ctx).update_login_profile(UserName=user, PasswordResetRequired=False)
+        return [f"{user}: password reset no longer required"]
+
+
+@handler("managed_policy_create")
+class _ManagedPolicyCreate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        try:
+            _iam(ctx).get_policy(PolicyArn=step.args["PolicyArn"])
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return {"exists": False}
+            raise
+        return {"exists": True}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        arn = step.args["PolicyArn"]
+        if before.get("exists"):
+            return [f"{arn}: existed before; kept"]
+        iam = _iam(ctx)
+        try:
+            ents = iam.list_entities_for_policy(PolicyArn=arn)
+        except ClientError as exc:
+            if _gone(exc):
+                return [f"{arn}: already deleted"]
+            raise
+        kinds = ("PolicyUsers", "PolicyRoles", "PolicyGroups")
+        attached = [e.get("UserName") or e.get("RoleName") or e.get("GroupName")
+                    for k in kinds for e in ents.get(k, [])]
+        if attached:
+            return [f"{arn}: kept, still attached to {', '.join(attached)} (not by this journal)"]
+        for v in iam.list_policy_versions(PolicyArn=arn).get("Versions", []):
+            if not v.get("IsDefaultVersion"):
+                iam.delete_policy_version(PolicyArn=arn, VersionId=v["VersionId"])
+        iam.delete_policy(PolicyArn=arn)
+        return [f"{arn}: deleted the policy trailguard created"]
+
+
+@handler("user_policy_attach")
+class _UserPolicyAttach:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        pages = _iam(ctx).get_paginator("list_attached_user_policies").paginate(
+            UserName=step.args["UserName"])
+        arns = [p["PolicyArn"] for page in pages for p in page.get("AttachedPolicies", [])]
+        return {"attached": step.args["PolicyArn"] in arns}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        user, arn = step.args["UserName"], step.args["PolicyArn"]
+        if before.get("attached"):
+            return [f"{user}: policy was attached before; kept"]
+        try:
+            _iam(ctx).detach_user_policy(UserName=user, PolicyArn=arn)
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"{user}: policy already detached"]
+        return [f"{user}: detached {arn}"]
+
+
+def _key_status(ctx: RemediationContext, user: str, key_id: str) -> str | None:
+    pages = _iam(ctx).get_paginator("list_access_keys").paginate(UserName=user)
+    for page in pages:
+        for k in page.get("AccessKeyMetadata", []):
+            if k["AccessKeyId"] == key_id:
+                return str(k["Status"])
+    return None
+
+
+def _key_last_used(ctx: RemediationContext, key_id: str) -> str | None:
+    try:
+        resp = _iam(ctx).get_access_key_last_used(AccessKeyId=key_id)
+    except ClientError as exc:
+        if _gone(exc):
+            return None
+        raise
+    d = resp.get("AccessKeyLastUsed", {}).get("LastUsedDate")
+    return d.isoformat() if d else None
+
+
+@handler("access_key_status")
+class _AccessKeyStatus:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        user, key = step.args["UserName"], step.args["AccessKeyId"]
+        return {"status": _key_status(ctx, user, key), "last_used": _key_last_used(ctx, key)}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        user, key = step.args["UserName"], step.args["AccessKeyId"]
+        previous = before.get("status")
+        if previous is None:
+            return [f"{key}: did not exist before; nothing to restore"]
+        now = _key_status(ctx, user, key)
+        if now is None:
+            return [f"{key}: no longer exists (deleted since); cannot restore"]
+        if now != previous:
+            _iam(ctx).update_access_key(UserName=user, AccessKeyId=key, Status=previous)
+        return [f"{key}: status {previous}"]
+
+
+@handler("access_key_delete")
+class _AccessKeyDelete:
+    read = _AccessKeyStatus.read
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        return [f"{step.args['AccessKeyId']}: deleted at your request; a deleted access key "
+                "cannot be restored (create a new one if it is needed)"]
+
+
+@handler("ssh_key_status")
+class _SshKeyStatus:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        try:
+            k = _iam(ctx).get_ssh_public_key(UserName=step.args["UserName"],
+                                            SSHPublicKeyId=step.args["SSHPublicKeyId"],
+                                            Encoding="SSH")["SSHPublicKey"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return {"status": None}
+            raise
+        return {"status": k.get("Status")}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        key = step.args["SSHPublicKeyId"]
+        previous = before.get("status")
+        if previous is None:
+            return [f"{key}: did not exist before; nothing to restore"]
+        now = _SshKeyStatus.read(ctx, step).get("status")
+        if now is None:
+            return [f"{key}: no longer exists; cannot restore"]
+        if now != previous:
+            _iam(ctx).update_ssh_public_key(UserName=step.args["UserName"],
+                                           SSHPublicKeyId=key, Status=previous)
+        return [f"{key}: status {previous}"]
+
+
+@handler("certificate_status")
+class _CertificateStatus:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        pages = _iam(ctx).get_paginator("list_signing_certificates").paginate(
+            UserName=step.args["UserName"])
+        for page in pages:
+            for c in page.get("Certificates", []):
+                if c["CertificateId"] == step.args["CertificateId"]:
+                    return {"status": c.get("Status")}
+        return {"status": None}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        cert = step.args["CertificateId"]
+        previous = before.get("status")
+        if previous is None:
+            return [f"{cert}: did not exist before; nothing to restore"]
+        now = _CertificateStatus.read(ctx, step).get("status")
+        if now is None:
+            return [f"{cert}: no longer exists; cannot restore"]
+        if now != previous:
+            _iam(ctx).update_signing_certificate(UserName=step.args["UserName"],
+                                                CertificateId=cert, Status=previous)
+        return [f"{cert}: status {previous}"]
+
+
+# --- S3 and CloudTrail -----------------------------------------------------------------------
+
+def bucket_exists(ctx: RemediationContext, bucket: str) -> bool:
+    """True when ``bucket`` exists (HeadBucket; 403 counts as existing: someone owns it)."""
+    try:
+        ctx.client("s3").head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def read_bucket_policy(ctx: RemediationContext, bucket: str) -> dict[str, Any] | None:
+    """The bucket policy (parsed), or None when the bucket has none."""
+    try:
+        text = ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as exc:
+        if error_code(exc) in ("NoSuchBucketPolicy", "NoSuchBucket"):
+            return None
+        raise
+    return json.loads(text)
+
+
+@handler("bucket_create")
+class _BucketCreate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"exists": bucket_exists(ctx, step.args["Bucket"])}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        if before.get("exists"):
+            return []
+        return [f"s3://{step.args['Bucket']}: kept on purpose (it may hold CloudTrail log data; "
+                "delete it yourself once you no longer need the logs)"]
+
+
+@handler("bucket_policy")
+class _BucketPolicy:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"policy": read_bucket_policy(ctx, step.args["Bucket"])}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        bucket, s3 = step.args["Bucket"], ctx.client("s3")
+        try:
+            if before.get("policy") is None:
+                s3.delete_bucket_policy(Bucket=bucket)
+                return [f"s3://{bucket}: bucket policy removed (there was none before)"]
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(before["policy"]))
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchBucket":
+                return [f"s3://{bucket}: bucket no longer exists"]
+            raise
+        return [f"s3://{bucket}: previous bucket policy restored"]
+
+
+def read_trail(ctx: RemediationContext, name: str) -> dict[str, Any] | None:
+    """GetTrail of ``name`` in the session region, or None when it does not exist."""
+    try:
+        return ctx.client("cloudtrail").get_trail(Name=name)["Trail"]
+    except ClientError as exc:
+        if error_code(exc) == "TrailNotFoundException":
+            return None
+        raise
+
+
+@handler("trail_create")
+class _TrailCreate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"exists": read_trail(ctx, step.args["Name"]) is not None}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name = step.args["Name"]
+        if before.get("exists"):
+            return [f"trail {name}: existed before; kept"]
+        try:
+            ctx.client("cloudtrail").delete_trail(Name=name)
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"trail {name}: already deleted"]
+        return [f"trail {name}: deleted (its log files stay in the bucket)"]
+
+
+TRAIL_FLAGS = {  # UpdateTrail parameter -> GetTrail field
+    "IsMultiRegionTrail": "IsMultiRegionTrail",
+    "IncludeGlobalServiceEvents": "IncludeGlobalServiceEvents",
+    "EnableLogFileValidation": "LogFileValidationEnabled",
+}
+
+
+@handler("trail_update")
+class _TrailUpdate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        trail = read_trail(ctx, step.args["Name"])
+        if trail is None:
+            return {"exists": False}
+        return {"exists": True, **{p: bool(trail.get(f)) for p, f in TRAIL_FLAGS.items()}}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name = step.args["Name"]
+        if not before.get("exists"):
+            return [f"trail {name}: did not exist before"]
+        if read_trail(ctx, name) is None:
+            return [f"trail {name}: no longer exists"]
+        ctx.client("cloudtrail").update_trail(Name=name, **{p: before[p] for p in TRAIL_FLAGS})
+        return [f"trail {name}: previous settings restored"]
+
+
+@handler("trail_selectors")
+class _TrailSelectors:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        resp = ctx.client("cloudtrail").get_event_selectors(TrailName=step.args["Name"])
+        return {k: resp[k] for k in ("EventSelectors", "AdvancedEventSelectors") if resp.get(k)}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name = step.args["Name"]
+        if not before:
+            return [f"trail {name}: had default selectors; kept the new ones (same effect)"]
+        try:
+            ctx.client("cloudtrail").put_event_selectors(TrailName=name, **before)
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"trail {name}: no longer exists"]
+        return [f"trail {name}: previous event selectors restored"]
+
+
+@handler("trail_logging")
+class _TrailLogging:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        try:
+            status = ctx.client("cloudtrail").get_trail_status(Name=step.args["Name"])
+        except ClientError as exc:
+            if error_code(exc) == "TrailNotFoundException":
+                return {"exists": False, "IsLogging": False}
+            raise
+        return {"exists": True, "IsLogging": bool(status.get("IsLogging"))}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name = step.args["Name"]
+        if before.get("IsLogging") or not before.get("exists"):
+            return []  # was logging (keep it), or the trail was created and undo deletes it
+        try:
+            ctx.client("cloudtrail").stop_logging(Name=name)
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"trail {name}: no longer exists"]
+        return [f"trail {name}: logging stopped again, as before"]
+
+
+# --- SNS and EventBridge ---------------------------------------------------------------------
+
+def read_topic_policy(ctx: RemediationContext, arn: str, region: str) -> dict[str, Any] | None:
+    """The topic's access policy (parsed), or None when the topic does not exist."""
+    try:
+        attrs = ctx.client("sns", region).get_topic_attributes(TopicArn=arn)["Attributes"]
+    except ClientError as exc:
+        if error_code(exc) in ("NotFound", "NotFoundException"):
+            return None
+        raise
+    return json.loads(attrs.get("Policy") or "{}")
+
+
+@handler("topic_create")
+class _TopicCreate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        policy = read_topic_policy(ctx, step.args["TopicArn"], step.args["Region"])
+        return {"exists": policy is not None}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        arn = step.args["TopicArn"]
+        if before.get("exists"):
+            return [f"{arn}: existed before; kept"]
+        ctx.client("sns", step.args["Region"]).delete_topic(TopicArn=arn)  # idempotent in SNS
+        return [f"{arn}: deleted the topic trailguard created"]
+
+
+@handler("topic_policy")
+class _TopicPolicy:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"policy": read_topic_policy(ctx, step.args["TopicArn"], step.args["Region"])}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        arn, region = step.args["TopicArn"], step.args["Region"]
+        if before.get("policy") is None:
+            return []  # the topic was created by this journal; undo deletes it
+        if read_topic_policy(ctx, arn, region) is None:
+            return [f"{arn}: no longer exists"]
+        ctx.client("sns", region).set_topic_attributes(
+            TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(before["policy"]))
+        return [f"{arn}: previous topic policy restored"]
+
+
+_RULE_FIELDS = ("EventPattern", "State", "Description", "EventBusName")
+
+
+def read_rule(ctx: RemediationContext, name: str, region: str) -> dict[str, Any] | None:
+    """DescribeRule (settable fields) of ``name`` on the default bus, or None."""
+    try:
+        rule = ctx.client("events", region).describe_rule(Name=name)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+    return {k: rule[k] for k in _RULE_FIELDS if rule.get(k)}
+
+
+def _targets(ctx: RemediationContext, rule: str, region: str) -> list[dict[str, Any]]:
+    pages = ctx.client("events", region).get_paginator("list_targets_by_rule").paginate(Rule=rule)
+    return [t for page in pages for t in page.get("Targets", [])]
+
+
+@handler("rule_put")
+class _RulePut:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        rule = read_rule(ctx, step.args["Name"], step.args["Region"])
+        return {"exists": rule is not None, "rule": rule}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name, region = step.args["Name"], step.args["Region"]
+        ev = ctx.client("events", region)
+        if before.get("exists"):
+            ev.put_rule(Name=name, **before["rule"])
+            return [f"rule {name}: previous pattern and state restored"]
+        try:
+            ids = [t["Id"] for t in _targets(ctx, name, region)]
+            if ids:
+                ev.remove_targets(Rule=name, Ids=ids)
+            ev.delete_rule(Name=name)
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"rule {name}: already deleted"]
+        return [f"rule {name}: targets removed, rule deleted"]
+
+
+@handler("rule_targets")
+class _RuleTargets:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        name, region = step.args["Rule"], step.args["Region"]
+        if read_rule(ctx, name, region) is None:
+            return {"target": None}
+        same = [t for t in _targets(ctx, name, region) if t["Id"] == step.args["TargetId"]]
+        return {"target": same[0] if same else None}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name, region, tid = step.args["Rule"], step.args["Region"], step.args["TargetId"]
+        ev = ctx.client("events", region)
+        try:
+            if before.get("target"):
+                ev.put_targets(Rule=name, Targets=[before["target"]])
+                return [f"rule {name}: previous target {tid} restored"]
+            ev.remove_targets(Rule=name, Ids=[tid])
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            return [f"rule {name}: already gone"]
+        return [f"rule {name}: target {tid} removed"]
