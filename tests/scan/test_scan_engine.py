@@ -74,7 +74,7 @@ def test_bad_files_are_reported_and_the_rest_scans(tmp_path: Path) -> None:
 
 def test_one_file_duckdb_rejects_does_not_cost_its_batch(tmp_path: Path) -> None:
     # Valid JSON DuckDB's explicit schema refuses (userIdentity is a string): the batch is
-    # retried file by file and the odd file goes through the Python decoder.
+    # split until the odd file is alone, and that file goes through the Python decoder.
     odd = record("DeleteSSHPublicKey", 9, userIdentity="root")
     for i in range(5):
         write(tmp_path / f"f{i}.json.gz", delivery_bytes([record("DeleteSSHPublicKey", i)]))
@@ -84,6 +84,9 @@ def test_one_file_duckdb_rejects_does_not_cost_its_batch(tmp_path: Path) -> None
     assert scanner.stats.events == 6
     assert scanner.stats.fallback_files == 1
     assert sum(f.count for f in findings) == 6
+    # Bisection: [f0 f1 f2] loads, [f2b f3 f4] fails, [f2b] fails (Python path), [f3 f4]
+    # loads, then the Python records: three batches, not one per file.
+    assert scanner.stats.batches == 3
 
 
 def test_batches_are_bounded(tmp_path: Path) -> None:

@@ -197,7 +197,9 @@ def _not_json_reason(text: bytes) -> str:
     """Why content is not JSON, without quoting it (a stray file could hold secrets)."""
     first = text.splitlines()[0] if text else b""
     words = first.split()
-    if len(words) >= 8 and words[0].isdigit() and words[1].isdigit():
+    if (len(words) >= 8 and words[0].isdigit() and words[1].isdigit()) or (
+        b"srcaddr" in words and b"dstaddr" in words
+    ):
         return "not JSON: space-separated log lines (VPC flow logs?)"
     if b"\x00" in text[:512]:
         return "not JSON: binary data"

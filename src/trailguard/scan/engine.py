@@ -14,7 +14,8 @@ Per input the scanner decides (from its first bytes, never from configuration):
 * anything else, or a delivery file DuckDB refused: the robust Python decoder
   (:mod:`trailguard.scan.decode`), whose records are loaded in batches too.
 
-A batch DuckDB rejects is retried file by file, so one bad file never costs the others.
+A batch DuckDB rejects is split in halves until the bad file is alone, so one bad file
+never costs the others.
 """
 
 from __future__ import annotations
@@ -329,8 +330,10 @@ class Scanner:
             )
         except duckdb.Error as exc:
             if len(group) > 1:
-                for prep in group:
-                    self._load_delivery([prep])
+                # Bisect: one bad file among n costs about 2*log2(n) loads, not n.
+                half = len(group) // 2
+                self._load_delivery(group[:half])
+                self._load_delivery(group[half:])
                 return
             log.debug("DuckDB refused %s: %s", group[0].inp.name, exc)
             self._decode_python(group[0])

@@ -122,7 +122,7 @@ class EventLoader:
         object, and DuckDB refuses objects above ``maximum_object_size`` (16 MB by default).
         The limit is raised only as far as needed, since a large limit makes DuckDB slower.
         Raises ``duckdb.Error`` when DuckDB rejects any file of the batch: the caller then
-        retries file by file to isolate the bad one.
+        splits the batch to isolate the bad file.
         """
         files = "[" + ", ".join(_sql_str(p) for p in paths) + "]"
         compression = "gzip" if gzipped else "none"
