@@ -60,3 +60,46 @@ def test_query_is_a_single_select(con):
     sql = det.query()
     assert sql.count("SELECT") == 1
     assert "deleteaccesskey" in sql and "createuser" in sql
+
+
+def test_detector_agrees_with_each_rule_alone(con):
+    """The single guarded pass returns exactly what every rule's own predicate selects."""
+    from trailguard.sigma import compile_rule
+
+    names = ["CreateUser", "DeleteUser", "CreateAccessKey", "DeleteAccessKey", "StopLogging"]
+    docs = [
+        f"title: r{i}\nid: 7e3c9a4b-1d1a-4c1e-9a3e-{i:012d}\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        f"detection:\n  sel:\n    eventName: {n}\n  condition: sel\n"
+        for i, n in enumerate(names)
+    ]
+    docs.append(
+        "title: any root\nid: 7e3c9a4b-1d1a-4c1e-9a3e-000000000100\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection:\n  sel:\n    userIdentity.type: root\n  filter:\n    eventName: GetUser\n"
+        "  condition: sel and not filter\n"
+    )
+    docs.append(
+        "title: deletes but not users\nid: 7e3c9a4b-1d1a-4c1e-9a3e-000000000101\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection:\n  sel:\n    eventName|startswith: delete\n  not_user:\n"
+        "    eventName: DeleteUser\n  condition: sel and not not_user\n"
+    )
+    collection = SigmaCollection.from_yaml("---\n".join(docs))
+    det = Detector(collection)
+    assert det.guard is not None and len(det.guard[2]) == 5  # the five pinned rules are guarded
+    recs = []
+    for i, n in enumerate(names + ["GetUser", "DeleteTrail", "deleteuser", "CREATEUSER"]):
+        for t in ("IAMUser", "Root"):
+            recs.append(record(eventID=f"{i}-{t}", eventName=n, userIdentity={"type": t}))
+    records_to_table(con, recs)
+    got = sorted((m.title, m.record["eventID"]) for m in det.run(con))
+    want = []
+    for rule in collection.rules:
+        pred = compile_rule(rule)
+        for (eid,) in con.execute(f"SELECT eventID FROM events WHERE {pred}").fetchall():
+            want.append((rule.title, eid))
+    assert got == sorted(want)
+    assert ("r0", "8-IAMUser") in got and ("r0", "8-Root") in got  # case-insensitive
+    assert ("deletes but not users", "6-IAMUser") in got  # DeleteTrail
+    assert not any(t == "deletes but not users" and e.startswith("1-") for t, e in got)

@@ -7,11 +7,12 @@ Sigma semantics, as the specification defines them:
   ``|cased`` makes the match case-sensitive;
 * ``|re`` is case-sensitive unless the ``i`` flag is given; flags become inline ``(?ims)``;
 * a missing field never matches a value, and ``not`` of something about a missing field is
-  true: every negation is written ``(x) IS NOT TRUE`` so SQL's NULL logic cannot swallow it.
+  true: every negation is written ``NOT coalesce(x, false)`` so SQL's NULL logic cannot
+  swallow it.
 
-The SQL is kept to standard constructs (``lower``, ``LIKE ... ESCAPE``, ``IS NOT TRUE``,
-``CAST``) where possible; DuckDB-specific pieces are ``->>`` (in the pipeline), ``TRY_CAST``
-and ``regexp_matches``.
+The SQL is kept to standard constructs (``lower``, ``LIKE ... ESCAPE``, ``coalesce``,
+``CAST``, ``position``) where possible; DuckDB-specific pieces are ``->>`` (in the pipeline),
+``TRY_CAST``, ``regexp_matches`` and ``date_part``.
 """
 
 from __future__ import annotations
@@ -163,9 +164,12 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
             pattern = self._like_pattern(value)
             if pattern == "%":  # '*' alone: any value at all
                 return f"{text} IS NOT NULL"
+            # ESCAPE only when needed: without it DuckDB runs '%x%' as a fast substring search,
+            # and a pattern without backslashes means the same in every SQL dialect.
+            escape = " ESCAPE '\\'" if "\\" in pattern else ""
             if cased:
-                return f"{text} LIKE {sql_string(pattern)} ESCAPE '\\'"
-            return f"{self._lower(text)} LIKE {sql_string(pattern.lower())} ESCAPE '\\'"
+                return f"{text} LIKE {sql_string(pattern)}{escape}"
+            return f"{self._lower(text)} LIKE {sql_string(pattern.lower())}{escape}"
         plain = value.convert(escape_char=None, wildcard_multi=None, wildcard_single=None)
         if cased:
             return f"{text} = {sql_string(plain)}"
@@ -193,7 +197,7 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
         inner = self.convert_condition(arg, state)
         if not isinstance(inner, str):
             raise SigmaFeatureNotSupportedByBackendError("deferred expressions are not supported")
-        return f"({inner}) IS NOT TRUE"
+        return f"NOT coalesce({inner}, false)"
 
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -301,6 +305,14 @@ def compile_rule(rule: SigmaRule, backend: CloudTrailDuckDBBackend | None = None
     logsource is not aws/cloudtrail, a field is unknown, or a construct is unsupported.
     ``backend`` is for the Detector (precomputed lower-case columns); leave it out otherwise.
     """
+    return convert_rule(rule, backend)[0]
+
+
+def convert_rule(
+    rule: SigmaRule, backend: CloudTrailDuckDBBackend | None = None
+) -> tuple[str, SigmaRule]:
+    """Like :func:`compile_rule`, also returning the converted copy of the rule (its fields
+    mapped to SQL), whose parsed condition the Detector inspects."""
     if not isinstance(rule, SigmaRule):
         raise RuleCompileError(f"not a detection rule: {type(rule).__name__}")
     if not is_cloudtrail_rule(rule):
@@ -324,5 +336,5 @@ def compile_rule(rule: SigmaRule, backend: CloudTrailDuckDBBackend | None = None
     if not queries:
         raise RuleCompileError(f"rule {rule_label(rule)}: produced no query")
     if len(queries) == 1:
-        return str(queries[0])
-    return " OR ".join(f"({q})" for q in queries)
+        return str(queries[0]), work
+    return " OR ".join(f"({q})" for q in queries), work

@@ -18,9 +18,16 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
 from trailguard.scan.schema import TABLE
-from trailguard.sigma.backend import CloudTrailDuckDBBackend, RuleCompileError, compile_rule
+from trailguard.sigma.backend import (
+    CloudTrailDuckDBBackend,
+    RuleCompileError,
+    compile_rule,
+    convert_rule,
+    sql_string,
+)
 from trailguard.sigma.correlation import CorrelationTracker
 from trailguard.sigma.pipeline import field_sql
+from trailguard.sigma.prefilter import required_values
 from trailguard.sigma.records import json_to_record
 
 log = logging.getLogger(__name__)
@@ -91,7 +98,22 @@ class Detector:
         shared = [t for t, n in users.items() if n >= SHARED_LOWER_MIN_RULES]
         self.lowered: dict[str, str] = {t: f"__tg_l{i}" for i, t in enumerate(shared)}
         backend = CloudTrailDuckDBBackend(lowered=self.lowered)
-        self.predicates = [compile_rule(rule, backend) for rule in self.rules]
+        converted = [convert_rule(rule, backend) for rule in self.rules]
+        self.predicates = [sql for sql, _ in converted]
+        # Guard: the shared lower-case field that most rules pin to a few values (eventName).
+        self.guard: tuple[str, set[str], list[int]] | None = None
+        for text, alias in self.lowered.items():
+            need = [required_values(work, text) for _, work in converted]
+            guarded = [i for i, vals in enumerate(need) if vals]
+            if len(guarded) < SHARED_LOWER_MIN_RULES:
+                continue
+            values = set().union(*(need[i] for i in guarded))  # type: ignore[misc]
+            # most rules guarded first, then the more specific field (more distinct values)
+            if self.guard is None or (len(guarded), len(values)) > (
+                len(self.guard[2]),
+                len(self.guard[1]),
+            ):
+                self.guard = (alias, values, guarded)
         index = {id(r): i for i, r in enumerate(self.rules)}
         self.trackers: list[CorrelationTracker] = []
         for rule in collection.rules:
@@ -129,17 +151,34 @@ class Detector:
         extra = "".join(
             f", {field_sql(path)} AS {alias}" for path, alias in self.extra_paths.items()
         )
-        where = " OR ".join(f"({p})" for p in self.predicates)
+        where = self._where()
         name = _quote_ident(table)
         source = f"{name} AS __tg_row"
         if self.lowered:
             lowered = ", ".join(f"lower({t}) AS {a}" for t, a in self.lowered.items())
-            source = f"(SELECT {lowered}, * FROM {name}) AS __tg_row"
+            # OFFSET 0 keeps DuckDB from pushing the rule filter below this projection, which
+            # would inline lower(...) once per comparison again (measured 4x slower).
+            source = f"(SELECT {lowered}, * FROM {name} OFFSET 0) AS __tg_row"
         return (
             f"SELECT concat_ws(',', {flags}) AS __tg_rules, "
             f'"eventTime" AS __tg_time, "eventID" AS __tg_id{extra}, '
             f"to_json(__tg_row) AS __tg_record FROM {source} WHERE {where}"
         )
+
+    def _where(self) -> str:
+        """OR of all predicates; rules pinned to values of a shared field sit behind one IN."""
+        if self.guard is None:
+            return " OR ".join(f"({p})" for p in self.predicates)
+        alias, values, guarded = self.guard
+        inside = set(guarded)
+        in_list = ", ".join(sql_string(v) for v in sorted(values))
+        parts = [
+            f"({alias} IN ({in_list}) AND ("
+            + " OR ".join(f"({self.predicates[i]})" for i in guarded)
+            + "))"
+        ]
+        parts += [f"({p})" for i, p in enumerate(self.predicates) if i not in inside]
+        return " OR ".join(parts)
 
     def run(self, con: duckdb.DuckDBPyConnection, table: str = TABLE) -> list[Match]:
         """Evaluate every rule over the rows now in ``table``; return detection-rule matches.

@@ -51,10 +51,10 @@ def records_to_table(
         os.unlink(path)
 
 
-def _strip_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
-    return value
+def _strip_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (_strip_nulls(v) if type(v) is dict else v) for k, v in value.items() if v is not None
+    }
 
 
 def row_to_record(names: list[str], types: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def row_to_record(names: list[str], types: list[str], row: tuple[Any, ...]) -> d
         if isinstance(value, str) and (typ == "JSON" or name in JSON_COLUMNS):
             with contextlib.suppress(orjson.JSONDecodeError):
                 value = orjson.loads(value)
-        elif isinstance(value, dict):
+        elif type(value) is dict:
             value = _strip_nulls(value)
         rec[name] = value
     return rec
@@ -83,5 +83,5 @@ def json_to_record(text: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     for key, value in row.items():
         if value is None or key in drop:
             continue
-        rec[key] = _strip_nulls(value) if key in STRUCT_COLUMNS else value
+        rec[key] = _strip_nulls(value) if key in STRUCT_COLUMNS and type(value) is dict else value
     return rec
