@@ -202,9 +202,12 @@ MAX_GZIP_RATIO = 100
 
 
 def describe_error(exc: BaseException) -> str:
+    """A one-line reason for an AWS or I/O error (error code and message, no traceback)."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         return f"{err.get('Code', 'error')}: {err.get('Message', '')}".strip(": ")
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
     if isinstance(exc, OSError) and exc.strerror:
         return f"cannot read: {exc.strerror}"
     return f"cannot read: {exc}"
