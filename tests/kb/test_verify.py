@@ -22,6 +22,7 @@ from trailguard.kb.loader import load_entry_file
         "aws iam create-virtual-mfa-device --virtual-mfa-device-name alice "
         "--outfile alice.png --bootstrap-method QRCodePNG",
         "aws iam wait user-exists --user-name alice",
+        "aws acm import-certificate --certificate fileb://cert.pem --private-key fileb://key.pem",
         "aws ec2 create-image --instance-id i-0123456789abcdef0 --name golden --reboot",
         "aws ec2 create-image --instance-id i-0123456789abcdef0 --name golden --no-reboot",
         "aws sns subscribe --topic-arn arn:aws:sns:us-east-1:123456789012:alerts "
@@ -51,6 +52,14 @@ def test_valid_cli_commands_pass(command: str) -> None:
             "secret on the command line",
         ),
         ("aws iam change-password --old-password a --new-password b", "--old-password"),
+        (
+            "aws secretsmanager put-secret-value --secret-id db --secret-string hunter2",
+            "--secret-string puts a secret on the command line",
+        ),
+        (
+            "aws acm import-certificate --certificate fileb://c.pem --private-key MIIEvQIB",
+            "--private-key puts a secret",
+        ),
         ("aws iam update-login-profile --user-name a --password-reset-required yes", "no value"),
         ("aws iam delete-user --no-user-name", "only boolean options"),
         ("aws s3 ls s3://bucket", "high-level command"),

@@ -282,10 +282,11 @@ def check_cli_command(command: str) -> list[str]:
     if not parsed.operation:
         return problems
     for opt, values in parsed.options.items():
-        if SECRET_OPTION_RE.match(opt):
+        from_file = bool(values) and all(v.startswith(("file://", "fileb://")) for v in values)
+        if SECRET_OPTION_RE.match(opt) and not from_file:
             problems.append(
                 f"--{opt} puts a secret on the command line (shell history, process list): "
-                "use the console, a prompt, or --cli-input-json file://..."
+                f"read it from a file (--{opt} file://...) or use the console"
             )
         if any(looks_like_secret_key(v) for v in values):
             problems.append(f"--{opt}: value looks like a secret access key")
@@ -366,8 +367,15 @@ def check_cli_command(command: str) -> list[str]:
             continue
         member, shape = members[key]
         seen.add(member)
-        if is_secret_member(member, shape):
-            problems.append(f"--{opt} ({member}) is a secret: never put it on a command line")
+        if (
+            is_secret_member(member, shape)
+            and not SECRET_OPTION_RE.match(opt)
+            and not all(v.startswith(("file://", "fileb://")) for v in values)
+        ):
+            problems.append(
+                f"--{opt} ({member}) is a secret: never put it on a command line "
+                f"(read it from a file: --{opt} file://...)"
+            )
         if shape.type_name == "boolean":
             if values:
                 problems.append(f"--{opt} is a boolean flag and takes no value: {values}")
