@@ -122,3 +122,17 @@ def test_s3_source_with_window(aws: str, tmp_path: Path, rules_dir: Path) -> Non
     assert report["stats"]["files_read"] == 1 and report["stats"]["events"] == 1
     assert _ours(report)[0]["first_seen"].startswith("2026-11-02T08:00:00")
     assert report["stats"]["api_calls"] >= 1
+
+
+def test_s3_without_credentials_is_reported_not_a_traceback(
+    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    out = tmp_path / "r.json"
+    result = _run(["s3://logs/", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Unable to locate credentials" in result.output
+    assert "Traceback" not in result.output
+    assert _report(out)["skipped"][0]["source"] == "s3://logs/"
