@@ -44,3 +44,10 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, text: str, message: str) ->
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_example_config_is_valid_and_equals_defaults() -> None:
+    from trailguard.audit import config as config_module
+
+    example = Path(config_module.__file__).with_name("audit.example.yaml")
+    assert load_config(example) == load_config(None)

@@ -152,6 +152,7 @@ def register(app: typer.Typer) -> None:
                 "checks": len(selected),
                 "api_calls": counter.total,
                 "wall_seconds": round(elapsed, 3),
+                **{f"calls.{op}": n for op, n in sorted(counter.calls.items())},
             },
         )
         try:
