@@ -136,12 +136,9 @@ class _ManagedPolicyCreate:
         if before.get("exists"):
             return [f"{arn}: existed before; kept"]
         iam = _iam(ctx)
-        try:
-            ents = iam.list_entities_for_policy(PolicyArn=arn)
-        except ClientError as exc:
-            if _gone(exc):
-                return [f"{arn}: already deleted"]
-            raise
+        if not _ManagedPolicyCreate.read(ctx, step)["exists"]:
+            return [f"{arn}: already deleted"]
+        ents = iam.list_entities_for_policy(PolicyArn=arn)
         kinds = ("PolicyUsers", "PolicyRoles", "PolicyGroups")
         attached = [e.get("UserName") or e.get("RoleName") or e.get("GroupName")
                     for k in kinds for e in ents.get(k, [])]
