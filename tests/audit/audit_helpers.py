@@ -11,9 +11,9 @@ from botocore.awsrequest import AWSResponse
 DAY = dt.timedelta(days=1)
 
 
-def later(days: int) -> dt.datetime:
-    """A reference time ``days`` after now (moto stamps everything with the current time)."""
-    return dt.datetime.now(dt.UTC) + days * DAY
+def later(days: int, minutes: int = 0) -> dt.datetime:
+    """A reference time ``days`` (and minutes) after now (moto stamps the current time)."""
+    return dt.datetime.now(dt.UTC) + days * DAY + dt.timedelta(minutes=minutes)
 
 
 def canned(session: boto3.Session, operation: str, parsed: dict[str, Any]) -> None:

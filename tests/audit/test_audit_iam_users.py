@@ -77,9 +77,9 @@ def test_key_unused_for_45_days_fails_with_the_key_id(iam, audit) -> None:
 
 def test_never_used_key_counts_from_creation(iam, audit) -> None:
     _user(iam, "svc", keys=1)
-    assert audit("iam_user_accesskey_unused", now=later(44))[
+    assert audit("iam_user_accesskey_unused", now=later(44, minutes=-5))[
         "iam_user_accesskey_unused"].status is Status.PASS
-    f = audit("iam_user_accesskey_unused", now=later(45))["iam_user_accesskey_unused"]
+    f = audit("iam_user_accesskey_unused", now=later(45, minutes=5))["iam_user_accesskey_unused"]
     assert f.status is Status.FAIL
     assert f.resources[0].details["never_used"] is True
 
@@ -103,9 +103,10 @@ def test_unused_console_password_fails(iam, audit) -> None:
 
 def test_key_older_than_90_days_fails_rotation(iam, audit) -> None:
     (key,) = _user(iam, "svc", keys=1)
-    assert audit("iam_rotate_access_key_90_days", now=later(90))[
+    assert audit("iam_rotate_access_key_90_days", now=later(90, minutes=-5))[
         "iam_rotate_access_key_90_days"].status is Status.PASS
-    f = audit("iam_rotate_access_key_90_days", now=later(91))["iam_rotate_access_key_90_days"]
+    check = "iam_rotate_access_key_90_days"
+    f = audit(check, now=later(91, minutes=5))[check]
     assert f.status is Status.FAIL
     assert f.resources[0].details["access_key_id"] == key["AccessKeyId"]
 
