@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import boto3
@@ -58,3 +59,18 @@ def x509_certificate() -> str:
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def auditor_session(iam, deny: list[str]) -> boto3.Session:
+    """Create user "auditor" allowed everything but ``deny``; return a session with its key."""
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": deny, "Resource": "*"},
+        ],
+    }))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    return boto3.Session(aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1")

@@ -6,25 +6,9 @@ access key of a user whose policy denies some read calls.
 
 from __future__ import annotations
 
-import json
-
-import boto3
+from audit_helpers import auditor_session as _auditor
 
 from trailguard.findings.model import Status
-
-
-def _auditor(iam, deny: list[str]) -> boto3.Session:
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": deny, "Resource": "*"},
-        ],
-    }))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    return boto3.Session(aws_access_key_id=key["AccessKeyId"],
-                         aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1")
 
 
 def test_denied_password_policy_is_error_others_run(iam, audit, enforce_auth) -> None:
