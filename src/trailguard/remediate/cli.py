@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rich.console import Console
@@ -32,20 +31,31 @@ def _err(message: str, code: int = 2) -> None:
 
 
 def _confirm(question: str, yes: bool) -> None:
-    """Ask before changing anything; without --yes and no answer on stdin, refuse (exit 2)."""
+    """Ask before changing anything. Without --yes: end of input (no stdin) refuses with exit 2,
+    any answer but y/yes aborts with exit 1."""
     if yes:
         return
-    if sys.stdin is None or sys.stdin.closed:
-        _err("no input to confirm on; re-run with --yes to change the account", 2)
+    typer.echo(f"{question} [y/N]: ", nl=False, err=True)
     try:
-        ok = typer.confirm(question, default=False)
-    except click.exceptions.Abort:
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):
+        line = ""
+    if line == "":
         typer.echo("", err=True)
-        _err("no confirmation received (stdin closed); re-run with --yes to change the "
+        _err("no confirmation received (no input on stdin); re-run with --yes to change the "
              "account", 2)
-    if not ok:
+    if not _isatty():
+        typer.echo(line.strip(), err=True)  # piped answer: show it and end the prompt line
+    if line.strip().lower() not in ("y", "yes"):
         typer.echo("Aborted: nothing was changed.", err=True)
         raise typer.Exit(1)
+
+
+def _isatty() -> bool:
+    try:
+        return bool(sys.stdin and sys.stdin.isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def _undo_command(path: Path, profile: str | None, region: str | None) -> str:

@@ -150,6 +150,8 @@ def read_journal(path: str | Path) -> Journal:
     try:
         for n, rec in _records(p):
             if rec is None:
+                if header is None:
+                    raise JournalError(f"{p}: not a trailguard journal (line {n} is not JSON)")
                 damaged += 1
                 continue
             kind = rec.get("record")
