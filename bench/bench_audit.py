@@ -5,6 +5,9 @@ Starts a moto server (ThreadedMotoServer, real HTTP), fills one account with N I
 
 * ``trailguard audit`` (the CLI, all checks, JSON to a temp file): API calls counted with
   botocore ``before-call`` hooks, wall time;
+* the same audit as if every user had been idle for 100 days (``run_audit(now=+100 d)``):
+  the worst case, where every user is inactive, so SSH keys are listed per user and key ids
+  are resolved for every failing key;
 * the per-user loop of the public pages this project improves on: ``list_users`` (paginated),
   then ``get_login_profile``, ``list_mfa_devices`` and ``list_access_keys`` for every user.
 
@@ -102,6 +105,20 @@ def trailguard_audit() -> tuple[int, float, int]:
     return int(report["stats"]["api_calls"]), elapsed, len(mfa["resources"])
 
 
+def idle_audit() -> tuple[int, float]:
+    """run_audit with a reference time 100 days ahead: returns (API calls, seconds)."""
+    from datetime import UTC, datetime, timedelta
+
+    from trailguard.audit.context import ApiCallCounter
+    from trailguard.audit.engine import run_audit
+    from trailguard.aws import make_session
+
+    counter = ApiCallCounter()
+    started = time.perf_counter()
+    run_audit(make_session(), now=datetime.now(UTC) + timedelta(days=100), counter=counter)
+    return counter.total, time.perf_counter() - started
+
+
 def main() -> None:
     """Print a table: users, calls and seconds for trailguard audit and the per-user loop."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -109,20 +126,26 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    url = start_server()
-    os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing",
+    # an empty config file of our own: no profile of the user's leaks in (and /dev/null
+    # is not always a device in containers)
+    empty = Path(tempfile.mkdtemp()) / "empty"
+    empty.write_text("")
+    os.environ.update(AWS_ENDPOINT_URL="", AWS_ACCESS_KEY_ID="testing",
                       AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-                      AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    print(f"{'users':>6} | {'audit calls':>11} {'audit s':>8} | {'loop calls':>10} "
-          f"{'loop s':>8} | no-MFA users (audit/loop)")
+                      AWS_CONFIG_FILE=str(empty), AWS_SHARED_CREDENTIALS_FILE=str(empty))
+    url = start_server()
+    os.environ["AWS_ENDPOINT_URL"] = url
+    print(f"{'users':>6} | {'audit calls':>11} {'audit s':>8} | {'idle calls':>10} "
+          f"{'idle s':>8} | {'loop calls':>10} {'loop s':>8} | no-MFA users (audit/loop)")
     for n in sizes:
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset",
                                                       method="POST")).read()
         populate(n)
         a_calls, a_s, a_mfa = trailguard_audit()
+        i_calls, i_s = idle_audit()
         l_calls, l_s, l_mfa = per_user_loop()
-        print(f"{n:>6} | {a_calls:>11} {a_s:>8.2f} | {l_calls:>10} {l_s:>8.2f} | "
-              f"{a_mfa}/{l_mfa}", flush=True)
+        print(f"{n:>6} | {a_calls:>11} {a_s:>8.2f} | {i_calls:>10} {i_s:>8.2f} | "
+              f"{l_calls:>10} {l_s:>8.2f} | {a_mfa}/{l_mfa}", flush=True)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,17 @@ def enforce_auth(aws: str) -> Iterator[Callable[[], None]]:
 
     yield lambda: post("0")
     post("inf")
+
+
+@pytest.fixture(autouse=True)
+def _empty_aws_config(aws: str, tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use an empty config file of our own instead of os.devnull.
+
+    On this machine /dev/null was at times replaced by a regular file holding text, and
+    botocore then fails with ConfigParseError; a real empty file is immune to that.
+    """
+    empty = tmp_path_factory.getbasetemp() / "empty-aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
