@@ -44,7 +44,9 @@ def test_every_container_format_is_scanned(tmp_path: Path) -> None:
     assert scanner.stats.files_read == 6
     assert scanner.stats.events == 8
     assert not scanner.stats.data_skipped
-    assert scanner.stats.fallback_files == 4  # only the two delivery files take the fast path
+    # Delivery files, JSON lines and arrays of bare records are read by DuckDB directly;
+    # envelopes (EventBridge, LookupEvents) go through the Python decoder.
+    assert scanner.stats.fallback_files == 2
     # Same rule, actor, target, event, error: one grouped finding.
     assert len(findings) == 1
     assert findings[0].rule_id == SSH_RULE_ID
@@ -98,7 +100,12 @@ def test_batches_are_bounded(tmp_path: Path) -> None:
 
 
 def test_record_batches_are_bounded(tmp_path: Path) -> None:
-    lines = "\n".join(json.dumps(record("DeleteSSHPublicKey", i)) for i in range(25))
+    # EventBridge envelopes take the Python path, whose records are loaded in batches too.
+    lines = "\n".join(
+        json.dumps({"detail-type": "AWS API Call via CloudTrail",
+                    "detail": record("DeleteSSHPublicKey", i)})
+        for i in range(25)
+    )
     write(tmp_path / "x.jsonl", lines + "\n")
     scanner, findings = _scan(tmp_path, batch_records=10)
     assert scanner.stats.events == 25
@@ -200,3 +207,29 @@ def test_records_missing_fields_scan_on_the_fast_path(tmp_path: Path) -> None:
     assert sum(f.count for f in findings) == 2
     assert {f.account_id for f in findings} == {None, "1234567890123"}
     assert all(f.event_time is None and f.event_ids == [] for f in findings)
+
+
+def test_json_lines_that_are_not_what_they_seemed_lose_nothing(tmp_path: Path) -> None:
+    # First line a bare record (fast path guess), later an envelope and a foreign object:
+    # DuckDB would load those as empty rows, so the file goes through the Python decoder.
+    env = {"detail-type": "AWS API Call via CloudTrail", "detail": record("StopLogging", 2)}
+    lines = [record("StopLogging", 1), env, {"flow": 1}, record("StopLogging", 3)]
+    write(tmp_path / "mixed.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+    good = "\n".join(json.dumps(record("StopLogging", 10 + i)) for i in range(3)) + "\n"
+    write(tmp_path / "plain.jsonl.gz", gzip.compress(good.encode()))
+    write(tmp_path / "truncated.jsonl", good[:-20])
+    scanner, findings = _scan(tmp_path)
+    assert scanner.stats.events == 3 + 3 + 2
+    assert scanner.stats.fallback_files == 2  # mixed.jsonl and truncated.jsonl
+    assert scanner.stats.records_skipped == 2
+    reasons = {Path(s.source).name: s.reason for s in scanner.stats.skipped}
+    assert "no CloudTrail fields" in reasons["mixed.jsonl#2"]
+    assert "line 3 is not JSON" in reasons["truncated.jsonl#2"]
+    assert sum(f.count for f in findings) == 8
+
+
+def test_json_array_of_records_is_read_by_duckdb(tmp_path: Path) -> None:
+    write(tmp_path / "a.json", json.dumps([record("StopLogging", i) for i in range(4)]))
+    scanner, findings = _scan(tmp_path)
+    assert scanner.stats.fallback_files == 0 and scanner.stats.events == 4
+    assert findings[0].count == 4

@@ -112,6 +112,38 @@ def is_delivery_file(head: bytes) -> bool:
     return any(b'"' + k.encode() + b'"' in first for k in CLOUDTRAIL_KEYS)
 
 
+def fast_layout(head: bytes) -> str | None:
+    """Which layout DuckDB can read directly: ``records``, ``lines``, ``array`` or None.
+
+    ``records`` is the S3 delivery format; ``lines`` JSON lines whose first line is a bare
+    CloudTrail record; ``array`` a JSON array whose start shows bare records. Envelopes
+    (EventBridge ``detail``, LookupEvents ``CloudTrailEvent``) and anything doubtful go to
+    the robust decoder. The engine also checks what DuckDB loaded, so a guess from the first
+    bytes can cost speed but never events.
+    """
+    if is_delivery_file(head):
+        return "records"
+    text = head.lstrip()
+    start = text[:4096]
+    if b'"CloudTrailEvent"' in start or b'"detail-type"' in start:
+        return None
+    if text[:1] == b"[":
+        first = text[1:2048].lstrip()
+        if first[:1] == b"{" and any(b'"' + k.encode() + b'"' in first for k in CLOUDTRAIL_KEYS):
+            return "array"
+        return None
+    if text[:1] == b"{":
+        newline = text.find(b"\n")
+        line = text[:newline] if newline >= 0 else b""
+        try:
+            item = orjson.loads(line) if line.strip() else None
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(item, dict) and not CLOUDTRAIL_KEYS.isdisjoint(item):
+            return "lines"
+    return None
+
+
 # --------------------------------------------------------------------------- full decoding
 
 

@@ -8,9 +8,11 @@ outlive a batch.
 Per input the scanner decides (from its first bytes, never from configuration):
 
 * a digest file: counted and skipped;
-* an S3 delivery file: DuckDB reads it (gzip included) with the explicit schema, from its
-  path or, for an S3 object, from the in-memory file its bytes were streamed into (the fast
-  path; inflating with isal in Python first measured no faster);
+* an S3 delivery file, JSON lines or a JSON array of bare records: DuckDB reads it (gzip
+  included) with the explicit schema, from its path or, for an S3 object, from the
+  in-memory file its bytes were streamed into (the fast path; inflating with isal in
+  Python first measured no faster). A batch holding rows that are not CloudTrail records
+  (a guess from the first bytes gone wrong) is treated as a failed batch;
 * anything else, or a delivery file DuckDB refused: the robust Python decoder
   (:mod:`trailguard.scan.decode`), whose records are loaded in batches too.
 
@@ -48,7 +50,7 @@ from trailguard.scan.decode import (
     DigestFile,
     InputError,
     decode_stream,
-    is_delivery_file,
+    fast_layout,
     is_digest,
     read_head,
 )
@@ -142,14 +144,19 @@ def _reason_kind(reason: str) -> str:
     return "other"
 
 
+class _ForeignRows(Exception):
+    """A fast-path batch held rows that are not CloudTrail records (see count_foreign_rows)."""
+
+
 @dataclass
 class _Prepared:
     """An input opened and sniffed (possibly in a worker thread), ready for a batch."""
 
     inp: Input
-    kind: str  # "delivery" | "python" | "digest" | "error"
+    kind: str  # "fast" (DuckDB reads it) | "python" | "digest" | "error"
     stack: ExitStack
     reason: str = ""
+    layout: str = ""  # for "fast": "records" | "lines" | "array"
     duck_path: str | None = None
     gzipped: bool = False
     size: int = 0  # decompressed bytes (delivery)
@@ -182,9 +189,12 @@ def _prepare(inp: Input) -> _Prepared:
     if is_digest(inp.name, head):
         stack.close()
         return _Prepared(inp, "digest", ExitStack())
-    if path is None or not is_delivery_file(head):
+    layout = fast_layout(head) if path is not None else None
+    if layout is None:
         return _Prepared(inp, "python", stack, data=fh)
-    return _Prepared(inp, "delivery", stack, duck_path=path, gzipped=gz, size=size, data=fh)
+    return _Prepared(
+        inp, "fast", stack, layout=layout, duck_path=path, gzipped=gz, size=size, data=fh
+    )
 
 
 def _content_size(fh: IO[bytes], gz: bool) -> int:
@@ -291,7 +301,9 @@ class Scanner:
                 finally:
                     prep.close()
             else:
-                if pending and pending[0].gzipped != prep.gzipped:
+                if pending and (pending[0].gzipped, pending[0].layout) != (
+                    prep.gzipped, prep.layout
+                ):
                     self._flush_delivery(pending)
                     pending, pending_bytes = [], 0
                 pending.append(prep)
@@ -328,10 +340,12 @@ class Scanner:
     def _load_delivery(self, group: list[_Prepared]) -> None:
         paths = [p.duck_path for p in group if p.duck_path]
         try:
-            n = self.loader.load_delivery_files(
-                paths, group[0].gzipped, max(p.size for p in group)
+            n = self.loader.load_files(
+                paths, group[0].layout, group[0].gzipped, max(p.size for p in group)
             )
-        except duckdb.Error as exc:
+            if self.loader.count_foreign_rows():
+                raise _ForeignRows("rows that are not CloudTrail records")
+        except (duckdb.Error, _ForeignRows) as exc:
             if len(group) > 1:
                 # Bisect: one bad file among n costs about 2*log2(n) loads, not n.
                 half = len(group) // 2

@@ -113,13 +113,15 @@ class EventLoader:
         row = self.con.execute(f"SELECT count(*) FROM {self.table}").fetchall()
         return int(row[0][0])
 
-    def load_delivery_files(
-        self, paths: Sequence[str], gzipped: bool, largest: int = 0
+    def load_files(
+        self, paths: Sequence[str], layout: str, gzipped: bool, largest: int = 0
     ) -> int:
-        """Load delivery-format files by path; return the number of events loaded.
+        """Load files DuckDB reads directly; return the number of events loaded.
 
-        ``largest`` is the biggest file's decompressed size: a delivery file is one JSON
-        object, and DuckDB refuses objects above ``maximum_object_size`` (16 MB by default).
+        ``layout`` is ``records`` (S3 delivery format: one ``{"Records": [...]}`` object),
+        ``lines`` (one record per line) or ``array`` (a JSON array of records).
+        ``largest`` is the biggest file's decompressed size: DuckDB refuses a JSON object
+        above ``maximum_object_size`` (16 MB by default) and a delivery file is one object.
         The limit is raised only as far as needed, since a large limit makes DuckDB slower.
         Raises ``duckdb.Error`` when DuckDB rejects any file of the batch: the caller then
         splits the batch to isolate the bad file.
@@ -129,11 +131,35 @@ class EventLoader:
         limit = ""
         if largest >= DEFAULT_MAX_OBJECT:
             limit = f", maximum_object_size={largest + 1024 * 1024}"
+        if layout == "records":
+            return self._create(
+                f"SELECT unnest(Records, max_depth := 2) FROM read_json({files}, "
+                f"columns={self._records_columns}, records=true, format='auto', "
+                f"compression='{compression}'{limit})"
+            )
+        fmt = {"lines": "newline_delimited", "array": "array"}[layout]
         return self._create(
-            f"SELECT unnest(Records, max_depth := 2) FROM read_json({files}, "
-            f"columns={self._records_columns}, records=true, format='auto', "
-            f"compression='{compression}'{limit})"
+            f"SELECT * FROM read_json({files}, format='{fmt}', columns={self._flat_columns}, "
+            f"records=true, compression='{compression}'{limit})"
         )
+
+    def load_delivery_files(self, paths: Sequence[str], gzipped: bool, largest: int = 0) -> int:
+        """Load S3 delivery-format files (see :meth:`load_files`)."""
+        return self.load_files(paths, "records", gzipped, largest)
+
+    def count_foreign_rows(self) -> int:
+        """Rows of the batch that are not CloudTrail records.
+
+        A row with none of the identifying fields, or an S3/SQS event notification
+        (``eventSource`` ``aws:...``), means a file was not what its first bytes suggested.
+        """
+        row = self.con.execute(
+            f"SELECT count(*) FROM {self.table} WHERE "
+            '("eventTime" IS NULL AND "eventSource" IS NULL AND "eventName" IS NULL '
+            'AND "eventID" IS NULL AND "userIdentity" IS NULL) '
+            "OR \"eventSource\" LIKE 'aws:%'"
+        ).fetchall()
+        return int(row[0][0])
 
     def load_records(self, records: Sequence[dict[str, Any]]) -> int:
         """Load records already decoded in Python; return the number of events loaded."""
