@@ -159,7 +159,7 @@ def _alerting(ctx: AuditContext, check_id: str) -> CheckOutcome:
             Resource(
                 type="AwsAccount",
                 id=f"arn:aws:iam::{ctx.account_id}:root",
-                name="account",
+                name="no alert for: " + ", ".join(uncovered),
                 account_id=ctx.account_id,
                 details={"uncovered_events": uncovered, "covered": covered,
                          "regions": alert_regions(ctx)},

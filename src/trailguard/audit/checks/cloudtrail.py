@@ -106,7 +106,7 @@ def _no_trail(ctx: AuditContext) -> Resource:
     return Resource(
         type="AwsAccount",
         id=f"arn:aws:iam::{ctx.account_id}:root",
-        name="account",
+        name="no CloudTrail trail",
         account_id=ctx.account_id,
         region=ctx.region,
         details={"problem": "no CloudTrail trail exists"},
