@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from trailguard.audit.config import AuditConfig
 from trailguard.aws import client_config, make_client
@@ -114,9 +114,7 @@ class AuditContext:
         if name not in self._cache:
             try:
                 self._cache[name] = (True, fetch())
-            except (ClientError, BotoCoreError, CheckError) as exc:
-                self._cache[name] = (False, CheckError(error_reason(exc)))
-            except Exception as exc:  # a read must never take the whole audit down
+            except Exception as exc:  # noqa: BLE001 - AWS, network or parse errors alike
                 self._cache[name] = (False, CheckError(error_reason(exc)))
         ok, value = self._cache[name]
         if not ok:
