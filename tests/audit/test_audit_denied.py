@@ -47,3 +47,15 @@ def test_denied_eventbridge_is_error_not_fail(iam, audit, enforce_auth) -> None:
     f = audit("alerting_root_usage", session=session)["alerting_root_usage"]
     assert f.status is Status.ERROR
     assert "AccessDenied on ListRules" in f.reason
+
+
+def test_denied_ssh_key_listing_is_error_per_user(iam, audit, enforce_auth) -> None:
+    from audit_helpers import later
+
+    iam.create_user(UserName="old-dev")
+    session = _auditor(iam, ["iam:ListSSHPublicKeys"])
+    enforce_auth()
+    check = "iam_user_ssh_public_key_inactive_user"
+    f = audit(check, session=session, now=later(100))[check]
+    assert f.status is Status.ERROR
+    assert "old-dev: AccessDenied on ListSSHPublicKeys" in f.reason

@@ -9,6 +9,8 @@ inactive: created more than ``unused_days`` ago, and no password or access-key u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -245,17 +247,38 @@ def _last_activity(row: CredentialRow) -> str | None:
     return _iso(max(known)) if known else None
 
 
+PER_USER_WORKERS = 4
+
+
+def per_user(
+    ctx: AuditContext, rows: list[CredentialRow], fetch: Callable[[str], list[dict[str, Any]]]
+) -> list[list[dict[str, Any]] | Exception]:
+    """Run ``fetch(user)`` for each row, a few at a time; an error is returned, not raised."""
+
+    def one(row: CredentialRow) -> list[dict[str, Any]] | Exception:
+        try:
+            return fetch(row.user)
+        except Exception as exc:  # noqa: BLE001 - reported per user, the others go on
+            return exc
+
+    if len(rows) < 2:
+        return [one(r) for r in rows]
+    with ThreadPoolExecutor(PER_USER_WORKERS) as pool:
+        return list(pool.map(one, rows))
+
+
 @check("iam_user_ssh_public_key_inactive_user")
 def ssh_keys_of_inactive_users(ctx: AuditContext) -> CheckOutcome:
     """FAIL for each active SSH public key of an inactive user (one list call per such user)."""
     iam = ctx.client("iam")
     out = CheckOutcome()
-    for row in inactive_users(ctx):
+    rows = inactive_users(ctx)
+    listed = per_user(ctx, rows, lambda user: ctx.paginate(
+        iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=user))
+    for row, keys in zip(rows, listed, strict=True):
         out.evaluated += 1
-        try:
-            keys = ctx.paginate(iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=row.user)
-        except Exception as exc:  # noqa: BLE001 - reported per user, others go on
-            out.errors.append(f"{row.user}: {error_reason(exc)}")
+        if isinstance(keys, Exception):
+            out.errors.append(f"{row.user}: {error_reason(keys)}")
             continue
         for k in keys:
             if k.get("Status") != "Active":
@@ -287,15 +310,13 @@ def certificates_of_inactive_users(ctx: AuditContext) -> CheckOutcome:
     """
     iam = ctx.client("iam")
     out = CheckOutcome()
-    for row in inactive_users(ctx):
-        out.evaluated += 1
-        if not any(row.certs_active):
-            continue
-        try:
-            certs = ctx.paginate(iam, "list_signing_certificates", "Certificates",
-                                 UserName=row.user)
-        except Exception as exc:  # noqa: BLE001
-            out.errors.append(f"{row.user}: {error_reason(exc)}")
+    rows = [r for r in inactive_users(ctx) if any(r.certs_active)]
+    out.evaluated = len(rows)
+    listed = per_user(ctx, rows, lambda user: ctx.paginate(
+        iam, "list_signing_certificates", "Certificates", UserName=user))
+    for row, certs in zip(rows, listed, strict=True):
+        if isinstance(certs, Exception):
+            out.errors.append(f"{row.user}: {error_reason(certs)}")
             continue
         for c in certs:
             if c.get("Status") != "Active":
