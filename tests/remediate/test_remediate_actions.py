@@ -1,0 +1,161 @@
+"""Single actions: existing trails and topics, password policy merge, plan validation, journals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from remediate_support import differences, later, snapshot
+
+from trailguard.audit.config import AuditConfig, PasswordPolicyConfig
+from trailguard.audit.engine import run_audit
+from trailguard.aws import make_session
+from trailguard.findings.model import Status
+from trailguard.remediate.apply import apply_plan
+from trailguard.remediate.config import PasswordFlags, RemediateConfig
+from trailguard.remediate.context import RemediationContext
+from trailguard.remediate.journal import JournalError, read_journal
+from trailguard.remediate.planner import PlanOptions, build_plan, merge_password_policy
+from trailguard.remediate.schema import ApiCall, PlanError, Step, validate_step
+from trailguard.remediate.undo import undo_journal
+
+TRAIL_CHECKS = ["cloudtrail_multi_region_enabled",
+                "cloudtrail_multi_region_enabled_logging_management_events",
+                "cloudtrail_log_file_validation_enabled"]
+
+
+def _cycle(journal_dir: Path, checks: list[str], **opts):
+    """Plan, apply and return (plan, journal path) for ``checks``."""
+    session = make_session()
+    plan, _ = build_plan(session, AuditConfig(), RemediateConfig(),
+                         PlanOptions(check_ids=checks, journal_dir=journal_dir, **opts))
+    path = journal_dir / "apply.jsonl"
+    assert apply_plan(RemediationContext(session), plan, path).ok
+    return plan, path
+
+
+def _undo(path: Path, name: str = "undo.jsonl"):
+    ctx = RemediationContext(make_session())
+    return undo_journal(ctx, read_journal(path), path.parent / name)
+
+
+def test_merge_keeps_every_stricter_setting() -> None:
+    want, flags = PasswordPolicyConfig(), PasswordFlags(require_symbols=False)
+    current = {"MinimumPasswordLength": 20, "PasswordReusePrevention": 5, "MaxPasswordAge": 180,
+               "RequireSymbols": True, "RequireNumbers": False, "HardExpiry": True}
+    merged = merge_password_policy(current, want, flags)
+    assert merged["MinimumPasswordLength"] == 20  # max
+    assert merged["PasswordReusePrevention"] == 24  # max
+    assert merged["MaxPasswordAge"] == 90  # min of non-zero ages
+    assert merged["RequireSymbols"] is True  # OR: configured false never weakens
+    assert merged["RequireNumbers"] is True and merged["HardExpiry"] is True
+    assert merge_password_policy({"MaxPasswordAge": 30}, want, flags)["MaxPasswordAge"] == 30
+    assert merge_password_policy(None, want, flags)["MaxPasswordAge"] == 90
+
+
+def test_no_password_policy_then_undo_deletes_it(aws, journal_dir) -> None:
+    before = snapshot()
+    assert before["password_policy"] is None
+    plan, path = _cycle(journal_dir, ["iam_password_policy_minimum_length_14"])
+    assert [s.handler for s in plan.steps] == ["password_policy"]
+    assert snapshot()["password_policy"]["MinimumPasswordLength"] == 14
+    assert _undo(path).ok
+    assert differences(before, snapshot()) == []
+
+
+def test_existing_trail_gets_what_it_lacks_and_undo_restores(aws, journal_dir) -> None:
+    boto3.client("s3").create_bucket(Bucket="logs")
+    ct = boto3.client("cloudtrail")
+    ct.create_trail(Name="old", S3BucketName="logs", IncludeGlobalServiceEvents=False)
+    ct.put_event_selectors(TrailName="old", EventSelectors=[
+        {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+    before = snapshot()
+    plan, path = _cycle(journal_dir, TRAIL_CHECKS)
+    assert [(s.handler, s.calls[0].operation) for s in plan.steps] == [
+        ("trail_update", "UpdateTrail"), ("trail_selectors", "PutEventSelectors"),
+        ("trail_logging", "StartLogging")]
+    assert plan.steps[0].calls[0].params == {
+        "Name": "old", "IsMultiRegionTrail": True, "IncludeGlobalServiceEvents": True,
+        "EnableLogFileValidation": True}
+    selectors = plan.steps[1].calls[0].params["EventSelectors"]
+    assert selectors[0] == {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}
+    assert selectors[1] == {"ReadWriteType": "All", "IncludeManagementEvents": True}
+    found = {f.rule_id: f.status for f in run_audit(make_session(), check_ids=TRAIL_CHECKS)}
+    assert set(found.values()) == {Status.PASS}
+    assert _undo(path).ok
+    assert differences(before, snapshot()) == []
+    restored = ct.get_event_selectors(TrailName="old")["EventSelectors"]
+    assert [(s["ReadWriteType"], s["IncludeManagementEvents"]) for s in restored] == [
+        ("ReadOnly", True)]
+
+
+def test_given_topic_keeps_its_policy_statements_and_undo_restores_it(aws, journal_dir) -> None:
+    sns = boto3.client("sns")
+    arn = sns.create_topic(Name="soc")["TopicArn"]
+    mine = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Soc", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "sns:Publish", "Resource": arn}]}
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy",
+                             AttributeValue=json.dumps(mine))
+    before = snapshot()
+    plan, path = _cycle(journal_dir, ["alerting_root_usage"], topic_arn=arn)
+    assert [s.handler for s in plan.steps] == ["topic_policy", "rule_put", "rule_targets"]
+    policy = json.loads(plan.steps[0].calls[0].params["AttributeValue"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["Soc", "AllowEventBridgeTrailguardRule"]
+    assert policy["Statement"][1]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert boto3.client("events").list_targets_by_rule(
+        Rule="trailguard-high-severity")["Targets"][0]["Arn"] == arn
+    assert _undo(path).ok
+    assert differences(before, snapshot()) == []
+    assert arn in snapshot()["topics"]  # a given topic is never deleted
+
+
+def test_plan_with_undeclared_call_is_refused_before_any_change(aws, journal_dir) -> None:
+    session = make_session()
+    plan, _ = build_plan(session, AuditConfig(), RemediateConfig(),
+                         PlanOptions(check_ids=["iam_password_policy_minimum_length_14"],
+                                     journal_dir=journal_dir))
+    plan.steps[0].calls.append(ApiCall(service="iam", operation="DeleteUser",
+                                       region="us-east-1", params={"UserName": "x"}))
+    with pytest.raises(PlanError, match="DeleteUser"):
+        apply_plan(RemediationContext(session), plan, journal_dir / "a.jsonl")
+    assert not (journal_dir / "a.jsonl").exists()
+    with pytest.raises(PlanError, match="unknown action"):
+        validate_step(Step(action="nope", handler="x", target="t", calls=[]))
+    with pytest.raises(PlanError, match="declares no handler"):
+        validate_step(Step(action="password-policy", handler="trail_create", target="t",
+                           calls=[]))
+
+
+def test_crash_cut_journal_still_undoes(aws, journal_dir) -> None:
+    """A crash after a change but before its `done` record: undo restores it anyway."""
+    iam = boto3.client("iam")
+    iam.create_user(UserName="dave")
+    key = iam.create_access_key(UserName="dave")["AccessKey"]["AccessKeyId"]
+    before = snapshot()
+    session = make_session()
+    plan, _ = build_plan(session, AuditConfig(), RemediateConfig(),
+                         PlanOptions(check_ids=["iam_user_accesskey_unused"], now=later(60),
+                                     journal_dir=journal_dir))
+    path = journal_dir / "apply.jsonl"
+    assert apply_plan(RemediationContext(session), plan, path).ok
+    assert snapshot()["users"]["dave"]["access_keys"] == {key: "Inactive"}
+    lines = path.read_text().splitlines()
+    assert [json.loads(x)["record"] for x in lines] == ["header", "before", "done", "end"]
+    path.write_text("\n".join(lines[:2]) + '\n{"record": "do')  # cut mid-write
+    journal = read_journal(path)
+    assert journal.damaged_lines == 1 and journal.entries[0].done is False
+    assert _undo(path).ok
+    assert differences(before, snapshot()) == []
+
+
+def test_journal_of_another_account_is_refused(aws, journal_dir) -> None:
+    _, path = _cycle(journal_dir, ["iam_password_policy_minimum_length_14"])
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["account_id"] = "111122223333"
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.raises(JournalError, match="111122223333"):
+        _undo(path)
