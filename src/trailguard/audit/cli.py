@@ -159,6 +159,8 @@ def register(app: typer.Typer) -> None:
             write_report(report, fmt, output)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
+        except (ValueError, ImportError) as exc:  # a format not available in this build
+            _fail(f"cannot write the {fmt} report: {exc}")
         for line in summary_text(findings):
             typer.echo(line, err=True)
         typer.echo(f"{counter.total} API call(s) in {elapsed:.1f}s", err=True)
