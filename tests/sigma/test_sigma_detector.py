@@ -103,3 +103,11 @@ def test_detector_agrees_with_each_rule_alone(con):
     assert ("r0", "8-IAMUser") in got and ("r0", "8-Root") in got  # case-insensitive
     assert ("deletes but not users", "6-IAMUser") in got  # DeleteTrail
     assert not any(t == "deletes but not users" and e.startswith("1-") for t, e in got)
+
+
+def test_run_restores_connection_settings(con):
+    det = Detector(SigmaCollection.from_yaml(RULES))
+    records_to_table(con, [record(eventID="k1", eventName="DeleteAccessKey")])
+    con.execute("SET preserve_insertion_order = true")
+    assert len(det.run(con)) == 1
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)

@@ -9,6 +9,7 @@ batches; ``Detector.finish`` evaluates them after the last batch.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ FETCH_ROWS = 10_000
 # A field compared case-insensitively by at least this many rules is lowered once per row in a
 # subquery (measured: 3x faster than lower() per rule with ~40 rules on eventName/eventSource).
 SHARED_LOWER_MIN_RULES = 3
+_PLAIN_COLUMN = re.compile(r'^"[A-Za-z0-9_]+"$')
 
 
 @dataclass
@@ -80,40 +82,56 @@ class Detector:
         self.predicates: list[str] = []
         self.outputs: list[bool] = []
         errors: list[str] = []
-        # Pass 1: which fields does each rule lower()? Pass 2: compile with shared lower columns.
+        # Pass 1: compile plainly, noting which fields each rule lowers.
         probe = CloudTrailDuckDBBackend()
-        users: dict[str, int] = {}
+        uses: list[set[str]] = []
+        works: list[SigmaRule] = []
         for rule in collection.rules:
             if isinstance(rule, SigmaRule):
                 probe.lowered_used = {}
                 try:
-                    compile_rule(rule, probe)
+                    _, work = convert_rule(rule, probe)
                 except RuleCompileError as e:
                     errors.append(str(e))
                     continue
                 self.rules.append(rule)
+                works.append(work)
                 self.outputs.append(bool(getattr(rule, "_output", True)))
-                for text in probe.lowered_used:
-                    users[text] = users.get(text, 0) + 1
-        shared = [t for t, n in users.items() if n >= SHARED_LOWER_MIN_RULES]
-        self.lowered: dict[str, str] = {t: f"__tg_l{i}" for i, t in enumerate(shared)}
-        backend = CloudTrailDuckDBBackend(lowered=self.lowered)
-        converted = [convert_rule(rule, backend) for rule in self.rules]
-        self.predicates = [sql for sql, _ in converted]
-        # Guard: the shared lower-case field that most rules pin to a few values (eventName).
-        self.guard: tuple[str, set[str], list[int]] | None = None
-        for text, alias in self.lowered.items():
-            need = [required_values(work, text) for _, work in converted]
+                uses.append(set(probe.lowered_used))
+        # Lowering a column once per row pays off for plain columns many rules compare (cheap
+        # to lower for every row); never for JSON paths, which would parse JSON on every row.
+        counts: dict[str, int] = {}
+        for used in uses:
+            for text in used:
+                counts[text] = counts.get(text, 0) + 1
+        candidates = [
+            t for t, n in counts.items() if n >= SHARED_LOWER_MIN_RULES and _PLAIN_COLUMN.match(t)
+        ]
+        # Guard: the candidate that most rules pin to a few values (usually eventName).
+        guard: tuple[str, set[str], list[int]] | None = None
+        for text in candidates:
+            need = [required_values(work, text) for work in works]
             guarded = [i for i, vals in enumerate(need) if vals]
             if len(guarded) < SHARED_LOWER_MIN_RULES:
                 continue
-            values = set().union(*(need[i] for i in guarded))  # type: ignore[misc]
+            values: set[str] = set().union(*(need[i] for i in guarded))  # type: ignore[arg-type]
             # most rules guarded first, then the more specific field (more distinct values)
-            if self.guard is None or (len(guarded), len(values)) > (
-                len(self.guard[2]),
-                len(self.guard[1]),
-            ):
-                self.guard = (alias, values, guarded)
+            if guard is None or (len(guarded), len(values)) > (len(guard[2]), len(guard[1])):
+                guard = (text, values, guarded)
+        # Rules behind the guard run on few rows: only unguarded rules need shared columns.
+        inside = set(guard[2]) if guard else set()
+        shared = [guard[0]] if guard else []
+        for text in candidates:
+            n = sum(1 for i, used in enumerate(uses) if i not in inside and text in used)
+            if n >= SHARED_LOWER_MIN_RULES and text not in shared:
+                shared.append(text)
+        self.lowered: dict[str, str] = {t: f"__tg_l{i}" for i, t in enumerate(shared)}
+        self.guard: tuple[str, set[str], list[int]] | None = (
+            (self.lowered[guard[0]], guard[1], guard[2]) if guard else None
+        )
+        # Pass 2: the predicates, reading the shared lower-case columns.
+        backend = CloudTrailDuckDBBackend(lowered=self.lowered)
+        self.predicates = [compile_rule(rule, backend) for rule in self.rules]
         index = {id(r): i for i, r in enumerate(self.rules)}
         self.trackers: list[CorrelationTracker] = []
         for rule in collection.rules:
@@ -189,7 +207,16 @@ class Detector:
         sql = self.query(table)
         if not sql:
             return []
-        cur = con.execute(sql)
+        # Row order does not matter here; without it DuckDB runs the fenced query on all threads.
+        (keep_order,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            matches = self._collect(con.execute(sql))
+        finally:
+            con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+        return matches
+
+    def _collect(self, cur: duckdb.DuckDBPyConnection) -> list[Match]:
         path_pos = {path: 3 + k for k, path in enumerate(self.extra_paths)}
         drop = tuple(self.lowered.values())
         matches: list[Match] = []
