@@ -70,7 +70,8 @@ def audit_accounts(
 ) -> list[Finding]:
     """Assume ``role_name`` in each account and audit it, ``workers`` accounts at a time.
 
-    Findings come back grouped by account in the order given. If the role cannot be assumed,
+    Findings come back grouped by account in the order given. The caller's own account is
+    audited with the caller's credentials (no role needed). If the role cannot be assumed,
     every selected check of that account is an ERROR naming the reason.
     """
     ids = select_checks(check_ids)
@@ -78,9 +79,17 @@ def audit_accounts(
     sts = make_client(session, "sts")  # clients are thread-safe; sessions are not
     sts.meta.events.register("before-call", counter)
 
+    try:  # the caller's own account is audited with the caller's credentials
+        own = sts.get_caller_identity()["Account"]
+    except (ClientError, BotoCoreError):
+        own = None
+
     def one(account_id: str) -> list[Finding]:
         try:
-            sub = assume_role_session(sts, account_id, role_name, session.region_name)
+            if account_id == own:
+                sub = session  # only this worker creates clients from it
+            else:
+                sub = assume_role_session(sts, account_id, role_name, session.region_name)
         except (ClientError, BotoCoreError) as exc:
             found = error_findings(ids, account_id, f"cannot assume role {role_name}: "
                                    f"{error_reason(exc)}")
