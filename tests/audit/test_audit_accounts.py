@@ -83,3 +83,13 @@ def test_bad_account_ids_are_rejected(text: str) -> None:
 
 def test_account_ids_are_deduplicated() -> None:
     assert parse_account_ids("111122223333, 111122223333,444455556666") == [OTHER, DENIED]
+
+
+def test_own_account_is_audited_without_assuming_a_role(aws) -> None:
+    from trailguard.audit.context import ApiCallCounter
+
+    counter = ApiCallCounter()
+    found = audit_accounts(make_session(), ["123456789012", OTHER], "Audit",
+                           check_ids=["iam_no_root_access_key"], counter=counter)
+    assert len(found) == 2
+    assert counter.calls["sts.AssumeRole"] == 1
