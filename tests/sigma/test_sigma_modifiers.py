@@ -305,3 +305,15 @@ def test_number_value_on_text_field(matches):
         record(eventID="neg", requestParameters={"durationSeconds": "x"}),
     ]
     assert matches(rule, recs) == ["pos"]
+
+
+def test_re_not_supported_by_re2_is_rejected_before_query_time():
+    # pySigma 2 already validates with RE2 when google-re2 is installed; the backend checks
+    # again with DuckDB's own RE2 so a rule can never abort a scan batch at query time.
+    from sigma.exceptions import SigmaError
+
+    from trailguard.sigma.backend import _check_re2
+
+    with pytest.raises(SigmaError, match="not supported by RE2"):
+        _check_re2("boto(?!core)")
+    _check_re2("(?i)^boto[0-9]+$")  # fine

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
+import duckdb
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -61,6 +62,28 @@ class RuleCompileError(SigmaError):
 def sql_string(s: str) -> str:
     """A standard SQL string literal."""
     return "'" + s.replace("'", "''") + "'"
+
+
+_RE2_CHECK: duckdb.DuckDBPyConnection | None = None
+
+
+def _check_re2(regex: str) -> None:
+    """Reject at compile time what DuckDB's RE2 cannot run (lookaround, backreferences...).
+
+    pySigma validates regexes with Python's ``re``; a rule that passes there but fails in RE2
+    would otherwise abort a whole scan batch at query time.
+    """
+    global _RE2_CHECK
+    if _RE2_CHECK is None:
+        _RE2_CHECK = duckdb.connect()
+    try:
+        _RE2_CHECK.execute("SELECT regexp_matches('', ?)", [regex]).fetchall()
+    except duckdb.Error as e:
+        reason = str(e).splitlines()[0]
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"regular expression '{regex}' is not supported by RE2 "
+            f"(no lookaround or backreferences): {reason}"
+        ) from None
 
 
 class CloudTrailDuckDBBackend(TextQueryBackend):
@@ -235,8 +258,9 @@ class CloudTrailDuckDBBackend(TextQueryBackend):
     ) -> str:
         """``|re``: RE2 search (unanchored), flags i/m/s as an inline group."""
         assert isinstance(cond.value, SigmaRegularExpression)
-        regex = self.convert_value_re(cond.value, state)
-        return f"regexp_matches({self._text(cond.field)}, {sql_string(str(regex))})"
+        regex = str(self.convert_value_re(cond.value, state))
+        _check_re2(regex)
+        return f"regexp_matches({self._text(cond.field)}, {sql_string(regex)})"
 
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, STRUCT_COLUMNS, TABLE
+from trailguard.scan.schema import COLUMNS, STRUCT_COLUMNS, TABLE
 
 
 def _quote_ident(name: str) -> str:
@@ -55,21 +54,6 @@ def _strip_nulls(value: dict[str, Any]) -> dict[str, Any]:
     return {
         k: (_strip_nulls(v) if type(v) is dict else v) for k, v in value.items() if v is not None
     }
-
-
-def row_to_record(names: list[str], types: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
-    """One DuckDB row as a CloudTrail-shaped dict: JSON parsed, NULL members left out."""
-    rec: dict[str, Any] = {}
-    for name, typ, value in zip(names, types, row, strict=True):
-        if value is None:
-            continue
-        if isinstance(value, str) and (typ == "JSON" or name in JSON_COLUMNS):
-            with contextlib.suppress(orjson.JSONDecodeError):
-                value = orjson.loads(value)
-        elif type(value) is dict:
-            value = _strip_nulls(value)
-        rec[name] = value
-    return rec
 
 
 def json_to_record(text: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
