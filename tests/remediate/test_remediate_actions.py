@@ -159,3 +159,21 @@ def test_journal_of_another_account_is_refused(aws, journal_dir) -> None:
     path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
     with pytest.raises(JournalError, match="111122223333"):
         _undo(path)
+
+
+def test_never_locks_out_the_credentials_it_runs_with(aws, journal_dir, monkeypatch) -> None:
+    iam = boto3.client("iam")
+    iam.create_user(UserName="ops")
+    iam.create_login_profile(UserName="ops", Password="Correct-Horse-Battery-9")
+    own = iam.create_access_key(UserName="ops")["AccessKey"]
+    other = iam.create_access_key(UserName="ops")["AccessKey"]["AccessKeyId"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", own["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", own["SecretAccessKey"])
+    plan, _ = build_plan(make_session(), AuditConfig(), RemediateConfig(),
+                         PlanOptions(check_ids=["iam_user_accesskey_unused",
+                                                "iam_user_mfa_enabled_console_access"],
+                                     now=later(100), journal_dir=journal_dir))
+    assert [s.args for s in plan.steps] == [{"UserName": "ops", "AccessKeyId": other}]
+    notes = {n.action: n for n in plan.notes}
+    assert notes["deactivate-access-key"].target == own["AccessKeyId"]
+    assert notes["mfa-enforce-policy"].target == "user ops"

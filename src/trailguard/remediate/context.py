@@ -22,6 +22,7 @@ class RemediationContext:
         self.region: str = session.region_name or GLOBAL_REGION
         self._clients: dict[tuple[str, str], Any] = {}
         self._account_id: str | None = None
+        self._caller_arn: str | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A cached client with trailguard's retry settings."""
@@ -30,12 +31,30 @@ class RemediationContext:
             self._clients[key] = make_client(self.session, service, region=key[1])
         return self._clients[key]
 
+    def _identity(self) -> None:
+        ident = self.client("sts").get_caller_identity()
+        self._account_id, self._caller_arn = ident["Account"], ident.get("Arn", "")
+
     @property
     def account_id(self) -> str:
         """The account id of the session (sts:GetCallerIdentity, once)."""
         if self._account_id is None:
-            self._account_id = self.client("sts").get_caller_identity()["Account"]
-        return self._account_id
+            self._identity()
+        return str(self._account_id)
+
+    @property
+    def caller_user(self) -> str | None:
+        """The IAM user name trailguard runs as (None for roles and root)."""
+        if self._caller_arn is None:
+            self._identity()
+        arn = self._caller_arn or ""
+        return arn.rsplit("/", 1)[-1] if ":user/" in arn else None
+
+    @property
+    def caller_key(self) -> str | None:
+        """The access key id of the session's credentials, if any."""
+        creds = self.session.get_credentials()
+        return creds.access_key if creds is not None else None
 
     def call(self, call: ApiCall) -> dict[str, Any]:
         """Run one planned API call exactly as planned; return the response without metadata."""

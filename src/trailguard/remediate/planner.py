@@ -197,6 +197,11 @@ def plan_mfa(p: Planning) -> None:
     probe = Step(action="mfa-enforce-policy", handler="managed_policy_create", target=name,
                  calls=[], args={"PolicyArn": arn})
     users = sorted({r.details.get("user_name") or r.name for r in failed[0].resources} - {None})
+    if p.ctx.caller_user in users:
+        users.remove(p.ctx.caller_user)
+        p.note("not attached: trailguard runs as this user without MFA and would deny itself "
+               "the rest of the run; enrol MFA for it or run as another principal",
+               target=f"user {p.ctx.caller_user}", action="mfa-enforce-policy")
     todo = []
     for user in users:
         probe_attach = Step(action="mfa-enforce-policy", handler="user_policy_attach",
@@ -245,6 +250,11 @@ def plan_access_keys(p: Planning) -> None:
             entry["checks"].append(f.rule_id)
             entry["why"].append(reason)
     for kid, e in keys.items():
+        if kid == p.ctx.caller_key:
+            p.note("not deactivated: trailguard is running with this key (it would lock "
+                   "itself out); switch credentials, then run again", target=kid,
+                   action="deactivate-access-key")
+            continue
         args = {"UserName": e["user"], "AccessKeyId": kid}
         probe = Step(action="deactivate-access-key", handler="access_key_status", target=kid,
                      calls=[], args=args)

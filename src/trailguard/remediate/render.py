@@ -35,6 +35,8 @@ def print_plan(plan: Plan, console: Console) -> None:
             table.add_row(str(s.seq), s.action, f"{s.target}\n[dim]{s.why}[/dim]", calls,
                           "yes" if s.reversible else "[bold red]NO[/bold red]")
         console.print(table)
+        console.print("[dim]Before each change trailguard reads the target's current state "
+                      "(read-only calls) and records it in the journal, so it can be undone.[/dim]")
     if plan.notes:
         notes = Table(title="Not changed", show_lines=False)
         notes.add_column("check / action")
