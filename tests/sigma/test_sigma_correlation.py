@@ -213,3 +213,17 @@ def test_memory_bound_drops_and_counts(con):
 def test_unknown_group_by_field_is_a_compile_error():
     with pytest.raises(RuleCompileError, match="userIdentity.nope"):
         _detector(CRED_DELETED, BURST.replace("userIdentity.arn", "userIdentity.nope"))
+
+
+def test_compaction_keeps_memory_bounded_and_results_exact(con):
+    coll = SigmaCollection.from_yaml(CRED_DELETED + "---" + BURST)
+    det = Detector(coll, max_correlation_events=6, correlation_lateness=3600)
+    # three bursts of 5 deletions, two hours apart, arriving in time order over batches
+    for burst in range(3):
+        records_to_table(con, [_delete(f"b{burst}-{i}", i, hour=8 + 2 * burst) for i in range(5)])
+        det.run(con)
+        assert det.trackers[0].stored <= 6
+    found = det.finish()
+    assert [m.event_ids[0] for m in found] == ["b0-0", "b1-0", "b2-0"]
+    assert all(m.count == 5 for m in found)
+    assert det.trackers[0].dropped == 0

@@ -2,8 +2,10 @@
 
 The detector hands every match of a referenced rule to the correlation's tracker, which keeps only
 what the correlation needs (group-by values, time, event id, counted value) and evaluates the
-windows when the scan is finished. Memory is bounded by ``max_events`` per correlation rule;
-events beyond it are dropped and counted (``dropped``).
+windows when the scan is finished. Memory is bounded by ``max_events`` per correlation rule: when
+it is reached, windows that closed more than ``lateness`` before the newest event are evaluated
+and forgotten (:meth:`CorrelationTracker.compact`); what still does not fit is dropped and
+counted (``dropped``).
 
 Supported types: ``event_count``, ``value_count``, ``temporal``, ``temporal_ordered``.
 Window semantics: for ``gt``/``gte`` conditions (and the temporal types) a window opens at every
@@ -32,6 +34,7 @@ from trailguard.sigma.backend import RuleCompileError
 from trailguard.sigma.pipeline import UnknownFieldError, resolve_field, rule_label
 
 SAMPLE_EVENT_IDS = 20
+DEFAULT_LATENESS = 86_400.0  # seconds an event may arrive older than the newest one seen
 
 _OPS: dict[SigmaCorrelationConditionOperator, Callable[[Any, Any], bool]] = {
     SigmaCorrelationConditionOperator.LT: operator.lt,
@@ -91,10 +94,18 @@ def _ref_matches(reference: str, rule: SigmaRule) -> bool:
 class CorrelationTracker:
     """State and evaluation of one correlation rule."""
 
-    def __init__(self, rule: SigmaCorrelationRule, max_events: int = 100_000) -> None:
+    def __init__(
+        self,
+        rule: SigmaCorrelationRule,
+        max_events: int = 100_000,
+        lateness: float = DEFAULT_LATENESS,
+    ) -> None:
         self.rule = rule
         self.max_events = max_events
+        self.lateness = lateness
         self.dropped = 0
+        self.max_t = float("-inf")
+        self.closed: list[CorrelationWindow] = []
         self.stored = 0
         if rule.type not in SUPPORTED_TYPES:
             raise RuleCompileError(
@@ -184,8 +195,11 @@ class CorrelationTracker:
             self.dropped += 1
             return
         if self.stored >= self.max_events:
-            self.dropped += 1
-            return
+            self.compact()
+            if self.stored >= self.max_events:
+                self.dropped += 1
+                return
+        self.max_t = max(self.max_t, t)
         key = tuple(values.get(p) for p in self.group_paths[ref_index])
         vpath = self.value_path[ref_index]
         value = values.get(vpath) if vpath else None
@@ -222,29 +236,67 @@ class CorrelationTracker:
             rules=sorted({str(self.refs[e.ref].name or self.refs[e.ref].title) for e in events}),
         )
 
-    def finish(self) -> list[CorrelationWindow]:
-        """Evaluate all stored events, then forget them; return the satisfied windows."""
+    def _scan(
+        self, group: tuple[Any, ...], events: list[_Event], until: float | None = None
+    ) -> tuple[list[CorrelationWindow], int]:
+        """Greedy window search over one group's time-sorted events.
+
+        With ``until``, stop at the first window that is not closed yet (it could still gain
+        events up to ``until``). Returns the windows found and the index of the first event
+        still needed: restarting the search there later gives the same result.
+        """
         out: list[CorrelationWindow] = []
-        sliding = self.condition.op in _SLIDING or self.rule.type in (
+        n = len(events)
+        i = 0
+        while i < n:
+            if until is not None and events[i].t + self.timespan >= until:
+                break
+            j = i
+            while j < n and events[j].t - events[i].t <= self.timespan:
+                j += 1
+            window = events[i:j]
+            if self._satisfied(window):
+                out.append(self._window(group, window))
+                i = j
+            elif self._sliding:
+                i += 1
+            else:
+                i = j
+        return out, i
+
+    @property
+    def _sliding(self) -> bool:
+        return self.condition.op in _SLIDING or self.rule.type in (
             SigmaCorrelationType.TEMPORAL,
             SigmaCorrelationType.TEMPORAL_ORDERED,
         )
+
+    def compact(self) -> None:
+        """Evaluate and forget windows that closed before ``max time seen - lateness``.
+
+        Keeps memory bounded on long scans. Exact as long as no event arrives more than
+        ``lateness`` seconds older than the newest one seen (CloudTrail files are written in
+        time order per region; the default allows a day).
+        """
+        until = self.max_t - self.lateness
+        stored = 0
+        for group, events in list(self.groups.items()):
+            events.sort(key=lambda e: (e.t, e.ref))
+            found, keep = self._scan(group, events, until)
+            self.closed.extend(found)
+            if keep >= len(events):
+                del self.groups[group]
+            else:
+                self.groups[group] = events[keep:]
+                stored += len(events) - keep
+        self.stored = stored
+
+    def finish(self) -> list[CorrelationWindow]:
+        """Evaluate all stored events, then forget them; return the satisfied windows."""
+        out, self.closed = self.closed, []
         for group, events in self.groups.items():
             events.sort(key=lambda e: (e.t, e.ref))
-            n = len(events)
-            i = 0
-            while i < n:
-                j = i
-                while j < n and events[j].t - events[i].t <= self.timespan:
-                    j += 1
-                window = events[i:j]
-                if self._satisfied(window):
-                    out.append(self._window(group, window))
-                    i = j
-                elif sliding:
-                    i += 1
-                else:
-                    i = j
+            out.extend(self._scan(group, events)[0])
         self.groups = {}
         self.stored = 0
         return out

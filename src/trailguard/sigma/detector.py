@@ -26,7 +26,7 @@ from trailguard.sigma.backend import (
     convert_rule,
     sql_string,
 )
-from trailguard.sigma.correlation import CorrelationTracker
+from trailguard.sigma.correlation import DEFAULT_LATENESS, CorrelationTracker
 from trailguard.sigma.pipeline import field_sql
 from trailguard.sigma.prefilter import required_values
 from trailguard.sigma.records import json_to_record
@@ -76,7 +76,19 @@ def _quote_ident(name: str) -> str:
 class Detector:
     """All rules of a collection, compiled once, evaluated batch after batch."""
 
-    def __init__(self, collection: SigmaCollection, max_correlation_events: int = 100_000) -> None:
+    def __init__(
+        self,
+        collection: SigmaCollection,
+        max_correlation_events: int = 100_000,
+        correlation_lateness: float = DEFAULT_LATENESS,
+    ) -> None:
+        """Compile every rule of ``collection`` (detection and correlation rules).
+
+        ``max_correlation_events`` bounds the events kept per correlation rule;
+        ``correlation_lateness`` (seconds) is how much older than the newest event seen an
+        event may still arrive (see :meth:`CorrelationTracker.compact`). Raises
+        :class:`RuleCompileError` listing every rule that cannot be compiled.
+        """
         collection.resolve_rule_references()
         self.rules: list[SigmaRule] = []
         self.predicates: list[str] = []
@@ -137,7 +149,9 @@ class Detector:
         for rule in collection.rules:
             if isinstance(rule, SigmaCorrelationRule):
                 try:
-                    self.trackers.append(CorrelationTracker(rule, max_correlation_events))
+                    self.trackers.append(
+                        CorrelationTracker(rule, max_correlation_events, correlation_lateness)
+                    )
                 except RuleCompileError as e:
                     errors.append(str(e))
         if errors:
@@ -254,8 +268,8 @@ class Detector:
         for tracker in self.trackers:
             if tracker.dropped:
                 log.warning(
-                    "correlation rule '%s': %d events not kept (no valid eventTime or over the "
-                    "memory bound of %d)",
+                    "correlation rule '%s': %d events not kept (no valid eventTime, or over the "
+                    "memory bound of %d events within the lateness window)",
                     tracker.rule.title,
                     tracker.dropped,
                     tracker.max_events,
