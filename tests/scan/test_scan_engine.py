@@ -233,3 +233,27 @@ def test_json_array_of_records_is_read_by_duckdb(tmp_path: Path) -> None:
     scanner, findings = _scan(tmp_path)
     assert scanner.stats.fallback_files == 0 and scanner.stats.events == 4
     assert findings[0].count == 4
+
+
+def test_delivery_files_joined_in_memory_keep_every_event(tmp_path: Path) -> None:
+    write(tmp_path / "a.json.gz", delivery_bytes([record("StopLogging", 1)]))
+    write(tmp_path / "b.json.gz", gzip.compress(b'{"Records": [ ]}\n'))
+    write(tmp_path / "c.json", '{"Records":[' + json.dumps(record("StopLogging", 2)) + "]}\n")
+    # A Records file with an extra key is not joined; the Python decoder reads it.
+    extra = {"Records": [record("StopLogging", 3)], "note": "x"}
+    write(tmp_path / "d.json.gz", gzip.compress(json.dumps(extra).encode()))
+    scanner, findings = _scan(tmp_path)
+    assert scanner.stats.files_read == 4 and scanner.stats.events == 3
+    assert scanner.stats.fallback_files == 1
+    assert findings[0].count == 3
+
+
+def test_records_span_accepts_only_the_delivery_shape() -> None:
+    from trailguard.scan.engine import records_span
+
+    assert records_span(b'{"Records":[1,2]}') == (11, 16)
+    assert records_span(b'{ "Records" : [ ] }\n') == (14, 17)
+    # '{"Records":[1],"x":[2]}' passes this cheap check, but its joined array is not valid
+    # JSON, so DuckDB refuses the batch and the file goes to the Python decoder (d.json.gz).
+    assert records_span(b'{"Other":[1]}') is None
+    assert records_span(b'{"Records":[1]') is None
