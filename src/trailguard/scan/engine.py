@@ -8,11 +8,12 @@ outlive a batch.
 Per input the scanner decides (from its first bytes, never from configuration):
 
 * a digest file: counted and skipped;
-* an S3 delivery file, JSON lines or a JSON array of bare records: DuckDB reads it (gzip
-  included) with the explicit schema, from its path or, for an S3 object, from the
-  in-memory file its bytes were streamed into (the fast path; inflating with isal in
-  Python first measured no faster). A batch holding rows that are not CloudTrail records
-  (a guess from the first bytes gone wrong) is treated as a failed batch;
+* S3 delivery files: the ``Records`` arrays of a batch are inflated with isal and joined
+  into a few in-memory JSON arrays that DuckDB reads with the explicit schema (the fast
+  path; S3 objects are streamed into memory first, never to disk);
+* JSON lines or a JSON array of bare records: DuckDB reads the file itself. A batch holding
+  rows that are not CloudTrail records (a guess from the first bytes gone wrong) is
+  treated as a failed batch;
 * anything else, or a delivery file DuckDB refused: the robust Python decoder
   (:mod:`trailguard.scan.decode`), whose records are loaded in batches too.
 
