@@ -149,7 +149,12 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
     assert records[3]["step"]["calls"][0]["params"] == {"UserName": "alice",
                                                         "PasswordResetRequired": True}
 
-    assert _plan(session, journal_dir).steps == []  # fixed account: nothing to do
+    replan = _plan(session, journal_dir)
+    assert replan.steps == []  # fixed account: nothing to do
+    # What only the user can finish is said, not re-planned.
+    assert {(n.check, n.target) for n in replan.notes} >= {
+        ("iam_user_mfa_enabled_console_access", "user alice"),
+        ("iam_user_console_access_unused", "user alice")}
 
     undone = undo_journal(RemediationContext(session), read_journal(journal_dir / "apply.jsonl"),
                           journal_dir / "undo.jsonl")

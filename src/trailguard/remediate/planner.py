@@ -177,6 +177,9 @@ def plan_password_reset(p: Planning) -> None:
         step = Step(action="require-password-reset", handler="login_profile_reset",
                     target=f"user {user}", calls=[], args={"UserName": user})
         state = h.HANDLERS["login_profile_reset"].read(p.ctx, step)
+        if state.get("PasswordResetRequired"):
+            p.note("password reset already required at next sign-in",
+                   check="iam_user_console_access_unused", target=f"user {user}")
         if not state["login_profile"] or state["PasswordResetRequired"]:
             continue
         p.step("require-password-reset", "login_profile_reset", f"user {user}",
@@ -208,6 +211,9 @@ def plan_mfa(p: Planning) -> None:
                             target=user, calls=[], args={"UserName": user, "PolicyArn": arn})
         if not h.HANDLERS["user_policy_attach"].read(p.ctx, probe_attach)["attached"]:
             todo.append(user)
+        else:
+            p.note(f"{name} is attached; the user must enrol an MFA device (only they can)",
+                   check="iam_user_mfa_enabled_console_access", target=f"user {user}")
     if not todo:
         return
     if not h.HANDLERS["managed_policy_create"].read(p.ctx, probe)["exists"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from rich.console import Console
@@ -16,7 +17,14 @@ def plan_json(plan: Plan) -> str:
 
 
 def _params(params: dict) -> str:
-    return json.dumps(params, separators=(", ", ": "), sort_keys=True)
+    """Parameters as JSON; policy documents passed as strings are shown as JSON, unescaped."""
+    shown = {}
+    for k, v in params.items():
+        if isinstance(v, str) and v.startswith("{"):
+            with contextlib.suppress(ValueError):
+                v = json.loads(v)
+        shown[k] = v
+    return json.dumps(shown, separators=(", ", ": "), sort_keys=True)
 
 
 def print_plan(plan: Plan, console: Console) -> None:
