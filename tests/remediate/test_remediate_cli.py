@@ -156,3 +156,17 @@ def test_delete_inactive_keys_deletes_only_the_named_eligible_key(run) -> None:
     journal = _journal(res.output)
     res = run("undo", str(journal), "--yes")
     assert res.exit_code == 0 and "cannot be restored" in res.output
+
+
+def test_list_actions_maps_every_catalog_remediation(run) -> None:
+    from trailguard.audit.catalog import load_catalog
+
+    res = run("remediate", "--list-actions", "--format", "json")
+    assert res.exit_code == 0, res.output
+    actions = {a["action"]: a for a in json.loads(res.stdout)}
+    named = {m.remediation for m in load_catalog().values() if m.remediation}
+    assert named <= set(actions)  # every action the audit names exists
+    assert set(actions) - named == {"delete-access-key"}  # only on explicit request
+    assert "iam_user_mfa_enabled_console_access" in actions["mfa-enforce-policy"]["checks"]
+    assert actions["delete-access-key"]["handlers"]["access_key_delete"]["reversible"] is False
+    assert actions["cloudtrail-enable"]["handlers"]["bucket_create"]["undo"] == []

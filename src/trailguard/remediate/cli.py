@@ -20,7 +20,7 @@ from trailguard.remediate.config import load_settings
 from trailguard.remediate.context import RemediationContext, describe_error
 from trailguard.remediate.journal import DEFAULT_DIR, JournalError, default_path, read_journal
 from trailguard.remediate.planner import PlanOptions, build_plan
-from trailguard.remediate.render import plan_json, print_plan
+from trailguard.remediate.render import actions_json, plan_json, print_actions, print_plan
 from trailguard.remediate.schema import PlanError
 from trailguard.remediate.undo import check_journal, undo_journal
 
@@ -98,12 +98,21 @@ def register(app: typer.Typer) -> None:
             help="Where journals are, for --delete-inactive-keys evidence.")] = DEFAULT_DIR,
         profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
         region: Annotated[str | None, typer.Option(help="AWS region (default: chain).")] = None,
+        list_actions: Annotated[bool, typer.Option(
+            help="List the actions, the checks they fix and the API calls they make; exit.")
+        ] = False,
         now: Annotated[datetime | None, typer.Option(
             hidden=True, help="Reference time for credential ages (testing what-ifs).")] = None,
     ) -> None:
         """Plan fixes for failing posture checks; change the account only with --apply."""
         if fmt not in ("table", "json"):
             _err(f"--format must be table or json, not {fmt!r}")
+        if list_actions:
+            if fmt == "json":
+                typer.echo(actions_json())
+            else:
+                print_actions(Console(width=160))
+            return
         try:
             audit_config, rem_config = load_settings(config)
         except ConfigError as exc:

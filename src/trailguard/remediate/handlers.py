@@ -313,7 +313,7 @@ class _BucketCreate:
 
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
-        if before.get("exists"):
+        if before.get("exists") or not bucket_exists(ctx, step.args["Bucket"]):
             return []
         return [f"s3://{step.args['Bucket']}: kept on purpose (it may hold CloudTrail log data; "
                 "delete it yourself once you no longer need the logs)"]

@@ -8,7 +8,8 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from trailguard.remediate.schema import Plan
+from trailguard.audit.catalog import load_catalog
+from trailguard.remediate.schema import Plan, load_actions
 
 
 def plan_json(plan: Plan) -> str:
@@ -53,3 +54,36 @@ def print_plan(plan: Plan, console: Console) -> None:
         for n in plan.notes:
             notes.add_row(n.check or n.action or "", n.target or "", n.message)
         console.print(notes)
+
+
+def actions_overview() -> list[dict]:
+    """Every action with the checks that name it (audit catalog) and its declared calls."""
+    checks: dict[str, list[str]] = {}
+    for cid, meta in load_catalog().items():
+        if meta.remediation:
+            checks.setdefault(meta.remediation, []).append(cid)
+    out = []
+    for aid, spec in load_actions().items():
+        out.append({"action": aid, "title": spec.title, "checks": checks.get(aid, []),
+                    "handlers": {n: h.model_dump() for n, h in spec.handlers.items()}})
+    return out
+
+
+def actions_json() -> str:
+    """The action schema as JSON."""
+    return json.dumps(actions_overview(), indent=2)
+
+
+def print_actions(console: Console) -> None:
+    """The action schema as a table."""
+    table = Table(show_lines=True, title="Remediation actions")
+    for col in ("action", "fixes checks", "changes (API calls)", "undo"):
+        table.add_column(col, overflow="fold")
+    for a in actions_overview():
+        calls = sorted({c for h in a["handlers"].values() for c in h["calls"]})
+        undo = sorted({c for h in a["handlers"].values() for c in h["undo"]})
+        reversible = all(h["reversible"] for h in a["handlers"].values())
+        checks = "\n".join(a["checks"]) or "(only when asked: --delete-inactive-keys)"
+        table.add_row(f"{a['action']}\n[dim]{a['title']}[/dim]", checks, "\n".join(calls),
+                      "\n".join(undo) if reversible else "[bold red]cannot be undone[/bold red]")
+    console.print(table)
