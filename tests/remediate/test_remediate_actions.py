@@ -177,3 +177,27 @@ def test_never_locks_out_the_credentials_it_runs_with(aws, journal_dir, monkeypa
     notes = {n.action: n for n in plan.notes}
     assert notes["deactivate-access-key"].target == own["AccessKeyId"]
     assert notes["mfa-enforce-policy"].target == "user ops"
+
+
+def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    checks = [*TRAIL_CHECKS, "alerting_cloudtrail_changes"]
+    before = snapshot()
+    plan, path = _cycle(journal_dir, checks)
+    create = plan.steps[0].calls[0]
+    assert (create.operation, create.region) == ("CreateBucket", "eu-west-1")
+    assert create.params["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
+    rule = next(s for s in plan.steps if s.handler == "rule_put").calls[0]
+    assert rule.region == "us-east-1"  # IAM and sign-in events reach EventBridge there only
+    found = {f.rule_id: f.status for f in run_audit(make_session(), check_ids=checks)}
+    assert set(found.values()) == {Status.PASS}
+    assert [r["Name"] for r in boto3.client("events", region_name="us-east-1").list_rules()[
+        "Rules"]] == ["trailguard-high-severity"]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # undo goes to the journal's region
+    assert _undo(path).ok
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert differences(before, snapshot()) == []
+    assert boto3.client("cloudtrail").describe_trails()["trailList"] == []
+    east_events = boto3.client("events", region_name="us-east-1")
+    east_sns = boto3.client("sns", region_name="us-east-1")
+    assert east_events.list_rules()["Rules"] == [] and east_sns.list_topics()["Topics"] == []

@@ -17,9 +17,9 @@ GLOBAL_REGION = "us-east-1"  # where IAM, STS and sign-in events reach EventBrid
 class RemediationContext:
     """One account: its session, home region, account id, and cached clients."""
 
-    def __init__(self, session: boto3.Session) -> None:
+    def __init__(self, session: boto3.Session, region: str | None = None) -> None:
         self.session = session
-        self.region: str = session.region_name or GLOBAL_REGION
+        self.region: str = region or session.region_name or GLOBAL_REGION
         self._clients: dict[tuple[str, str], Any] = {}
         self._account_id: str | None = None
         self._caller_arn: str | None = None

@@ -46,6 +46,9 @@ def undo_journal(ctx: RemediationContext, journal: Journal, undo_path: Path) -> 
     Stops at the first AWS error (later steps stay as they are; running undo again retries).
     """
     check_journal(ctx, journal)
+    home = journal.header.get("region")
+    if home and home != ctx.region:  # undo in the region the changes were made from
+        ctx = RemediationContext(ctx.session, region=home)
     writer = JournalWriter(undo_path, "undo", ctx.account_id, ctx.region,
                            undoes=str(journal.path))
     result = UndoResult(journal=undo_path)
