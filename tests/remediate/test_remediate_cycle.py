@@ -120,7 +120,8 @@ def test_plan_only_changes_nothing(aws, journal_dir) -> None:
 
 def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journal_dir) -> None:
     build_noncompliant()
-    session = _session()
+    session = make_session()
+    sent = emulate_real_login_profile_reset(session)  # moto bug workaround, tests only
     status = _status(session)
     # A policy exists; it already requires symbols and 30-day expiry (kept by the merge).
     assert [c for c in FIXED if status[c] is not Status.FAIL] == [
@@ -132,6 +133,8 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
     result = apply_plan(RemediationContext(session), plan, journal_dir / "apply.jsonl")
     assert result.ok and len(result.done) == 16
 
+    # trailguard sent the reset without any password (the test hook adds one only for moto).
+    assert sent == [{"UserName": "alice", "PasswordResetRequired": True}]
     status = _status(session)
     assert {c: status[c] for c in FIXED if status[c] is not Status.PASS} == {}
     after = snapshot()
