@@ -28,7 +28,8 @@ def test_field_paths_map_to_sql(path, sql):
 
 
 @pytest.mark.parametrize(
-    "path", ["eventname", "foo.bar", "eventName.x", "userIdentity.sessionContext.nope", ""]
+    "path",
+    ["eventname", "foo.bar", "eventName.x", "userIdentity.sessionContext.nope", "", "resources.x"],
 )
 def test_unknown_fields_are_errors(path):
     with pytest.raises(UnknownFieldError):
@@ -97,3 +98,10 @@ def test_records_to_table_empty(con):
     records_to_table(con, [], table="other")
     assert con.execute("SELECT count(*) FROM other").fetchone() == (0,)
     assert len(con.execute("DESCRIBE other").fetchall()) == 27
+
+
+def test_resources_list_matches_as_a_whole(matches):
+    rule = make_rule("  sel:\n    resources|contains: 'user/Alice'\n  condition: sel\n")
+    res = [{"ARN": "arn:aws:iam::123456789012:user/alice", "type": "AWS::IAM::User"}]
+    recs = [record(eventID="pos", resources=res), record(eventID="neg")]
+    assert matches(rule, recs) == ["pos"]

@@ -30,6 +30,10 @@ from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, STRUCT_COLUMNS
 PRODUCT = "aws"
 SERVICE = "cloudtrail"
 
+# JSON columns that hold a list (``resources: [{ARN, accountId, type}, ...]``): a dotted path
+# into them would silently never match, so it is an error instead.
+LIST_COLUMNS = frozenset({"resources"})
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSON_KEY = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -113,6 +117,12 @@ def resolve_field(path: str) -> FieldSQL:
     if head in JSON_COLUMNS:
         if not rest:
             return FieldSQL(path, head, "json")
+        if head in LIST_COLUMNS:
+            raise UnknownFieldError(
+                f"field '{path}': '{head}' is a list of objects in CloudTrail records, its "
+                f"members cannot be addressed one by one; match the whole list instead, e.g. "
+                f"'{head}|contains: arn:aws:iam::123456789012:user/alice'"
+            )
         if any(k == "" for k in rest):
             raise UnknownFieldError(f"malformed field path '{path}'")
         return FieldSQL(path, f"({head}->>{_sql_str(_json_path(rest))})", "scalar")
