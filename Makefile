@@ -13,9 +13,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+SAMPLES := sample-data
+REPORT  := reports/demo-report.html
+
+# Generate realistic sample CloudTrail logs (with deliberately bad files), scan them, print
+# the findings and write the HTML report. scan exits 1 because the samples hold attacks.
 demo: $(VENV)/.installed
-	$(BIN)/trailguard explain DeleteSSHPublicKey
-	$(BIN)/trailguard explain DeleteSigningCertificate
+	rm -rf $(SAMPLES)
+	$(BIN)/python -m trailguard.samples $(SAMPLES)
+	mkdir -p reports
+	$(BIN)/trailguard scan $(SAMPLES) --format table; test $$? -le 1
+	$(BIN)/trailguard scan $(SAMPLES) --format html --output $(REPORT) 2>/dev/null; test $$? -le 1
+	@echo
+	@echo "HTML report: $(abspath $(REPORT))"
+	@echo "Next: $(BIN)/trailguard explain DeleteSSHPublicKey"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
