@@ -170,3 +170,20 @@ def test_list_actions_maps_every_catalog_remediation(run) -> None:
     assert "iam_user_mfa_enabled_console_access" in actions["mfa-enforce-policy"]["checks"]
     assert actions["delete-access-key"]["handlers"]["access_key_delete"]["reversible"] is False
     assert actions["cloudtrail-enable"]["handlers"]["bucket_create"]["undo"] == []
+
+
+def test_existing_journal_file_is_never_overwritten(run, tmp_path: Path) -> None:
+    build_noncompliant(console_user=False)
+    before = snapshot()
+    taken = tmp_path / "taken.jsonl"
+    taken.write_text("someone else's journal\n")
+    res = run("remediate", "--now", NOW, *ONLY_KEYS, "--apply", "--yes", "--journal", str(taken))
+    assert res.exit_code == 2 and "exists already" in res.output
+    assert taken.read_text() == "someone else's journal\n"
+    assert differences(before, snapshot()) == []
+
+
+def test_apply_on_a_compliant_selection_does_nothing(run) -> None:
+    res = run("remediate", *ONLY_KEYS, "--apply", "--yes")
+    assert res.exit_code == 0 and "Nothing to apply" in res.output
+    assert not Path("trailguard-journals").exists()
