@@ -201,3 +201,11 @@ def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatc
     east_events = boto3.client("events", region_name="us-east-1")
     east_sns = boto3.client("sns", region_name="us-east-1")
     assert east_events.list_rules()["Rules"] == [] and east_sns.list_topics()["Topics"] == []
+
+
+def test_journal_with_unknown_step_kind_is_refused(aws, journal_dir) -> None:
+    _, path = _cycle(journal_dir, ["iam_password_policy_minimum_length_14"])
+    path.write_text(path.read_text().replace('"handler":"password_policy"',
+                                             '"handler":"drop_everything"'))
+    with pytest.raises(JournalError, match="drop_everything"):
+        _undo(path)

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trailguard.remediate.context import RemediationContext, describe_error
 from trailguard.remediate.handlers import HANDLERS
 from trailguard.remediate.journal import Journal, JournalError, JournalWriter
+from trailguard.remediate.schema import PlanError, validate_step
 
 
 @dataclass
@@ -35,6 +36,11 @@ def check_journal(ctx: RemediationContext, journal: Journal) -> None:
     if journal.header.get("kind") != "apply":
         raise JournalError(f"{journal.path}: is an {journal.header.get('kind')} journal; "
                            "only apply journals can be undone")
+    for entry in journal.entries:
+        try:
+            validate_step(entry.step)
+        except PlanError as exc:
+            raise JournalError(f"{journal.path}: {exc}") from exc
     if journal.header.get("account_id") != ctx.account_id:
         raise JournalError(f"{journal.path}: records account {journal.header.get('account_id')}"
                            f", but the credentials are for account {ctx.account_id}")
