@@ -177,11 +177,10 @@ def main() -> None:
         f"Detector.run: median {med:.3f}s wall over 3 runs -> {rows / med:,.0f} rows/s "
         f"({found:,} matches, threads={threads})"
     )
-    # CPU time is what other work on a shared machine cannot inflate much: rows per CPU-second,
-    # and what that gives on `threads` otherwise idle cores.
+    # CPU time is what other work on a shared machine cannot inflate much.
     print(
-        f"CPU: {cpu:.3f}s -> {rows / cpu:,.0f} rows per CPU-second "
-        f"(~{rows / cpu * threads:,.0f} rows/s on {threads} idle cores)"
+        f"CPU: {cpu:.3f}s -> {cpu / rows * 1e6:.2f} us of CPU per row "
+        f"({rows / cpu:,.0f} rows per CPU-second)"
     )
 
 
