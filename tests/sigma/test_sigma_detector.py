@@ -111,3 +111,20 @@ def test_run_restores_connection_settings(con):
     con.execute("SET preserve_insertion_order = true")
     assert len(det.run(con)) == 1
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
+
+
+def test_shared_lower_columns_only_rename_lower_calls():
+    from trailguard.sigma import compile_rule
+
+    docs = [
+        f"title: r{i}\nid: 8e3c9a4b-1d1a-4c1e-9a3e-{i:012d}\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        f"detection:\n  sel:\n    eventSource: iam.amazonaws.com\n    eventName: E{i}\n"
+        "  self:\n    requestParameters.userName|fieldref: userIdentity.userName\n"
+        "  condition: sel and not self\n"
+        for i in range(4)
+    ]
+    det = Detector(SigmaCollection.from_yaml("---\n".join(docs)))
+    assert list(det.lowered) == ['"eventName"']  # JSON paths and struct members are not shared
+    for rule, pred in zip(det.rules, det.predicates, strict=True):
+        assert pred.replace("__tg_l0", 'lower("eventName")') == compile_rule(rule)

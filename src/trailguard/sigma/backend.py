@@ -362,3 +362,18 @@ def convert_rule(
     if len(queries) == 1:
         return str(queries[0]), work
     return " OR ".join(f"({q})" for q in queries), work
+
+
+def predicate_of_converted(work: SigmaRule, backend: CloudTrailDuckDBBackend) -> str:
+    """The predicate of a rule copy :func:`convert_rule` already ran the pipeline on.
+
+    Lets the Detector render a rule a second time (with shared lower-case columns) without
+    copying and processing the rule again.
+    """
+    queries = [
+        backend.convert_condition(cond.parsed, ConversionState())
+        for cond in work.detection.parsed_condition
+    ]
+    if len(queries) == 1:
+        return str(queries[0])
+    return " OR ".join(f"({q})" for q in queries)

@@ -32,8 +32,8 @@ from trailguard.scan.schema import TABLE
 from trailguard.sigma.backend import (
     CloudTrailDuckDBBackend,
     RuleCompileError,
-    compile_rule,
     convert_rule,
+    predicate_of_converted,
     sql_string,
 )
 from trailguard.sigma.correlation import DEFAULT_LATENESS, CorrelationTracker
@@ -153,7 +153,7 @@ class Detector:
         )
         # Pass 2: the predicates, reading the shared lower-case columns.
         backend = CloudTrailDuckDBBackend(lowered=self.lowered)
-        self.predicates = [compile_rule(rule, backend) for rule in self.rules]
+        self.predicates = [predicate_of_converted(work, backend) for work in works]
         index = {id(r): i for i, r in enumerate(self.rules)}
         self.trackers: list[CorrelationTracker] = []
         for rule in collection.rules:
