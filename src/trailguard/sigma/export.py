@@ -8,7 +8,6 @@ from typing import Any
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
-from sigma.plugins import InstalledSigmaPlugins
 
 # Common target names -> pip package providing the pySigma backend.
 PACKAGE_HINTS: dict[str, str] = {
@@ -37,6 +36,8 @@ DUCKDB_TARGET = "duckdb"
 
 def installed_targets() -> dict[str, Any]:
     """Backends found by pySigma's plugin discovery: target name -> backend class."""
+    from sigma.plugins import InstalledSigmaPlugins  # imports requests: only when exporting
+
     plugins = InstalledSigmaPlugins.autodiscover(include_pipelines=False, include_validators=False)
     return dict(plugins.backends)
 
