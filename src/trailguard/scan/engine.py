@@ -122,6 +122,8 @@ class ScanStats:
             "seconds": round(secs, 3),
             "events_per_second": round(self.events / secs) if secs > 0 else 0,
         }
+        if self.fallback_files:
+            out["files_decoded_in_python"] = self.fallback_files
         if self.api_calls:
             out["api_calls"] = self.api_calls
         if self.skipped_not_listed:
