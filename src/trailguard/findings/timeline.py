@@ -8,6 +8,7 @@ the report knows the span and the total, not each event's own time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -70,6 +71,9 @@ class Timeline:
     plot_bottom: int
 
 
+LABEL_WIDTH = 110  # px an axis label like "2026-11-20 09:00" needs
+
+
 def _floor(t: datetime, unit: timedelta) -> datetime:
     n = (t - _EPOCH) // unit
     return _EPOCH + n * unit
@@ -108,7 +112,7 @@ def build_timeline(findings: list[Finding], plot_height: int = 140) -> Timeline 
             bars[k].counts[f.severity] = bars[k].counts.get(f.severity, 0.0) + share
 
     max_total = max(bar.total for bar in bars) or 1.0
-    bar_w = max(4.0, min(24.0, 720 / n))
+    bar_w = max(4.0, min(40.0, 900 / n))
     left, top = 40, 10
     rects: list[Rect] = []
     for i, bar in enumerate(bars):
@@ -121,10 +125,10 @@ def build_timeline(findings: list[Finding], plot_height: int = 140) -> Timeline 
             label = f"{_fmt(bar.start, unit_name)} ({unit_name}): {sev.value} {value:.3g}"
             rects.append(Rect(round(x + 1, 2), round(y, 2), round(bar_w - 2, 2), round(h, 2),
                               SEVERITY_COLOR[sev], label))
-    step = max(1, n // 6)
+    step = max(1, math.ceil(LABEL_WIDTH / bar_w))  # labels never overlap
     labels = [(round(left + i * bar_w, 2), _fmt(bars[i].start, unit_name))
               for i in range(0, n, step)]
-    width = max(int(left + n * bar_w + 100), 460)  # room for the last label and the legend
+    width = max(int(left + n * bar_w + LABEL_WIDTH), 460)  # room for the last label and the legend
     plot_bottom = top + plot_height
     return Timeline(unit_name, bars, rects, labels, width, plot_bottom + 44, max_total,
                     plot_bottom)
