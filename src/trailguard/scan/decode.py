@@ -65,16 +65,16 @@ class Decoded:
 # --------------------------------------------------------------------------- head sniffing
 
 
-def read_head(raw: bytes) -> bytes:
-    """Return up to HEAD_BYTES of decompressed content from the first bytes of an input.
+def read_head(raw: bytes, limit: int = HEAD_BYTES) -> bytes:
+    """Return up to ``limit`` bytes of decompressed content from the first bytes of an input.
 
     ``raw`` is the start of the stored bytes (gzip or plain). A gzip start that does not
     decompress raises :class:`InputError`.
     """
     if raw[:2] != GZIP_MAGIC:
-        return raw[:HEAD_BYTES]
+        return raw[:limit]
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, HEAD_BYTES)
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, limit)
     except zlib.error as exc:
         raise InputError(f"corrupt gzip data ({exc})") from None
 

@@ -49,7 +49,6 @@ from trailguard.scan.convert import (
 from trailguard.scan.decode import (
     GZIP_ERRORS,
     GZIP_MAGIC,
-    HEAD_BYTES,
     DigestFile,
     InputError,
     decode_stream,
@@ -66,6 +65,7 @@ log = logging.getLogger(__name__)
 MAX_SKIPPED_LISTED = 500  # skipped inputs listed one by one in the report; the rest are counted
 MAX_RECORD_PROBLEMS_PER_FILE = 3
 HAVE_MEMFD = hasattr(os, "memfd_create")
+SNIFF_BYTES = 16 * 1024  # first bytes looked at to recognise a file (many files are small)
 ARRAYS_PER_BATCH = 4  # in-memory arrays a batch of delivery files is joined into
 Input = LocalInput | S3Input
 
@@ -182,8 +182,8 @@ def _prepare(inp: Input) -> _Prepared:
         stack.close()
         return _Prepared(inp, "error", ExitStack(), reason=describe_error(exc))
     try:
-        raw = fh.read(HEAD_BYTES)
-        head = read_head(raw)
+        raw = fh.read(SNIFF_BYTES)
+        head = read_head(raw, SNIFF_BYTES)
         gz = raw[:2] == GZIP_MAGIC
         size = _content_size(fh, gz)
         fh.seek(0)
@@ -348,7 +348,7 @@ class Scanner:
             try:
                 for inp in inputs:
                     window.append(pool.submit(_prepare, inp))
-                    if len(window) > self.prefetch * 2:
+                    if len(window) > self.prefetch * 8:
                         yield window.pop(0).result()
             except (ClientError, BotoCoreError) as exc:
                 self.stats.skip(source or "input", f"listing failed: {describe_error(exc)}")
