@@ -53,3 +53,18 @@ def test_parse_moto_placeholders_as_none() -> None:
     assert key.slot == 1 and key.last_used is None and key.last_used_region is None
     assert key.last_rotated.isoformat() == "2024-01-02T00:00:00+00:00"
     assert row.certs_active == [True, False]
+
+
+def test_report_that_never_completes_is_error_with_reason(aws) -> None:
+    from audit_helpers import canned
+
+    from trailguard.audit.config import AuditConfig, CredentialReportConfig
+    from trailguard.audit.engine import run_audit
+    from trailguard.aws import make_session
+
+    session = make_session()
+    canned(session, "iam.GenerateCredentialReport", {"State": "INPROGRESS"})
+    cfg = AuditConfig(credential_report=CredentialReportConfig(timeout_seconds=0.1))
+    (f,) = run_audit(session, cfg, ["iam_user_mfa_enabled_console_access"])
+    assert f.status is Status.ERROR
+    assert f.reason == "credential report still INPROGRESS after 0s (GenerateCredentialReport)"

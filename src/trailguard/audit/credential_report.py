@@ -17,11 +17,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from trailguard.audit.context import CheckError
+
 ROOT_USER = "<root_account>"
 _EMPTY = {"", "N/A", "no_information", "not_supported"}
 
 
-class CredentialReportError(RuntimeError):
+class CredentialReportError(CheckError):
     """The report could not be generated or read; the message says why."""
 
 
