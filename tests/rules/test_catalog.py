@@ -124,6 +124,18 @@ def test_rule_without_examples_is_rejected(rules_dir) -> None:
     assert len(load_rules([d], include_shipped=False, require_examples=False)) == 1
 
 
+def test_plain_third_party_sigma_rule_loads_leniently(rules_dir) -> None:
+    """A SigmaHQ-style rule has neither `explain` nor `examples`: strict loading refuses it,
+    lenient loading (scan --rules) accepts it, with no explain hint."""
+    plain = make_rule(examples=None, explain=None)
+    problems = _problems(rules_dir(plain))
+    assert any("'explain' must name" in p for p in problems)
+    cat = load_rules([rules_dir(plain)], include_shipped=False, require_examples=False)
+    (info,) = list(cat.rules)
+    assert info.explain == []
+    assert info.explain_for("DeleteAccessKey") is None
+
+
 def test_rule_needs_both_a_matching_and_a_non_matching_example(rules_dir) -> None:
     only_positive = [{"name": "deleted", "match": True, "event": RECORD}]
     problems = _problems(rules_dir(make_rule(examples=only_positive)))

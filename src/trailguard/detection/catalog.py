@@ -319,7 +319,9 @@ def _info(
     event_names = [] if correlation else _field_values(rule, "eventName")  # type: ignore[arg-type]
     sources = [] if correlation else _field_values(rule, "eventSource")  # type: ignore[arg-type]
     explain = [str(x) for x in _as_list(attrs.get("explain"))]
-    if not explain:
+    if not explain and require_examples:
+        # Shipped rules must point to their guidance; third-party rules (loaded leniently)
+        # may be plain Sigma, and their findings then carry no `explain` hint.
         problems.append(f"{label}: 'explain' must name the knowledge-base event(s) to read")
     for name in explain:
         if not EVENT_NAME_RE.match(name):
@@ -361,8 +363,9 @@ def load_rules(
     """Load the shipped rules (and rules under ``extra_dirs``), validated, as a :class:`Catalog`.
 
     Checks: every file parses as Sigma; ids are present and unique; levels are valid; each rule
-    names ``explain`` events that exist; each rule has at least one matching and one
-    non-matching example (unless ``require_examples`` is False, e.g. for third-party rules);
+    names ``explain`` events that exist and has at least one matching and one non-matching
+    example (both only when ``require_examples`` is True: third-party rules loaded with
+    ``require_examples=False`` may be plain Sigma without trailguard's keys);
     correlation rules reference rules that exist. Raises :class:`CatalogError` with all problems.
     """
     problems: list[str] = []
