@@ -163,3 +163,25 @@ def test_missing_log_bucket_is_error_with_reason(aws, audit) -> None:
     assert f.status is Status.ERROR
     assert "bucket trail-logs of trail org-trail" in f.reason and "NoSuchBucket" in f.reason
 
+
+
+def test_trails_of_other_regions_are_checked_in_their_home_region(aws, audit) -> None:
+    from audit_helpers import canned
+
+    from trailguard.aws import make_session
+
+    _trail("org-trail")
+    boto3.client("s3").create_bucket(Bucket="eu-logs")
+    eu = boto3.client("cloudtrail", region_name="eu-west-1")
+    eu_arn = eu.create_trail(Name="eu-only", S3BucketName="eu-logs",
+                             EnableLogFileValidation=False)["TrailARN"]
+    us_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"
+    session = make_session()
+    # moto's ListTrails shows the current region's view only; AWS lists every region's trails
+    canned(session, "cloudtrail.ListTrails", {"Trails": [
+        {"TrailARN": us_arn, "Name": "org-trail", "HomeRegion": "us-east-1"},
+        {"TrailARN": eu_arn, "Name": "eu-only", "HomeRegion": "eu-west-1"}]})
+    check = "cloudtrail_log_file_validation_enabled"
+    f = audit(check, session=session)[check]
+    assert f.status is Status.FAIL
+    assert [(r.id, r.region) for r in f.resources] == [(eu_arn, "eu-west-1")]

@@ -1,8 +1,7 @@
 """CloudTrail coverage checks (CIS 3.1, 3.2, 3.5; v1.4 3.3 for the public log bucket).
 
-Trails come from DescribeTrails in the session region with shadow trails, so multi-region
-trails of any home region are seen; each trail's status and selectors are read in its home
-region. Single-region trails of other regions are out of view (they cannot satisfy 3.1).
+Trails of every region come from ListTrails and DescribeTrails in each home region; each
+trail's status and selectors are read in its home region.
 """
 
 from __future__ import annotations
@@ -19,13 +18,34 @@ _CRITICAL_SOURCES = ("iam.amazonaws.com", "cloudtrail.amazonaws.com", "sts.amazo
 
 
 def trails(ctx: AuditContext) -> list[dict[str, Any]]:
-    """All trails visible from the session region (incl. multi-region shadows), by ARN."""
+    """Every trail of the account, from every region, by ARN.
+
+    ListTrails names the trails of all regions with their home region (one paginated call);
+    each home region then describes its own. If ListTrails is denied, DescribeTrails in the
+    session region (with shadow trails: every multi-region trail) is used instead.
+    """
 
     def fetch() -> list[dict[str, Any]]:
-        resp = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)
         seen: dict[str, dict[str, Any]] = {}
-        for t in resp.get("trailList", []):
-            seen.setdefault(t["TrailARN"], t)
+        try:
+            listed = ctx.paginate(ctx.client("cloudtrail"), "list_trails", "Trails")
+        except ClientError:
+            listed = None
+        if listed is None:
+            resp = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)
+            for t in resp.get("trailList", []):
+                seen.setdefault(t["TrailARN"], t)
+            return list(seen.values())
+        by_region: dict[str, list[str]] = {}
+        for t in listed:
+            by_region.setdefault(t.get("HomeRegion") or ctx.region, []).append(t["TrailARN"])
+        for region, arns in by_region.items():
+            resp = ctx.client("cloudtrail", region).describe_trails(
+                trailNameList=arns, includeShadowTrails=False
+            )
+            for t in resp.get("trailList", []):
+                if t["TrailARN"] in arns:
+                    seen.setdefault(t["TrailARN"], t)
         return list(seen.values())
 
     return ctx.cached("trails", fetch)
