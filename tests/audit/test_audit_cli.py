@@ -55,6 +55,7 @@ def test_usage_errors_exit_2(aws, tmp_path: Path) -> None:
         ("--config", str(bad_cfg)): "credentials.unused",
         ("--accounts", "111122223333"): "need --role-name",
         ("--role-name", "Audit", "--accounts", "42"): "12 digits",
+        ("--profile", "no-such-profile"): "no-such-profile",
     }
     for args, message in cases.items():
         r = runner.invoke(app, ["audit", *args])
