@@ -49,10 +49,14 @@ def summary_text(findings: list[Finding]) -> list[str]:
             if any(f.severity is s for f in group)
         ]
         lines.append(f"{status.value:5} {len(group):4}" + (f"  ({', '.join(per)})" if per else ""))
+    groups: dict[tuple[str | None, str | None], list[str]] = {}
     for f in findings:
         if f.status is Status.ERROR:
-            acct = f"[{f.account_id}] " if f.account_id else ""
-            lines.append(f"ERROR {acct}{f.rule_id}: {f.reason}")
+            groups.setdefault((f.account_id, f.reason), []).append(f.rule_id)
+    for (account, reason), ids in groups.items():
+        acct = f"[{account}] " if account else ""
+        what = ids[0] if len(ids) == 1 else f"{len(ids)} checks"
+        lines.append(f"ERROR {acct}{what}: {reason}")
     return lines
 
 
