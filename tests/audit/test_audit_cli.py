@@ -123,3 +123,16 @@ def test_every_available_format_writes_a_report(aws, tmp_path: Path) -> None:
                                 "--check", "iam_password_policy_exists", "--fail-on", "none"])
         assert r.exit_code == 0, (fmt, r.stderr)
         assert "iam_password_policy_exists" in out.read_text(), fmt
+
+
+def test_summary_groups_errors_sharing_a_reason() -> None:
+    from trailguard.audit.cli import summary_text
+
+    def err(rule: str, reason: str) -> Finding:
+        f = _f(Status.ERROR, Severity.high)
+        return f.model_copy(update={"rule_id": rule, "reason": reason, "account_id": "1"})
+
+    lines = summary_text([err("a", "denied"), err("b", "denied"), err("c", "other")])
+    assert lines[0] == "PASS     0"
+    assert lines[2] == "ERROR    3  (3 high)"
+    assert lines[3:] == ["ERROR [1] 2 checks: denied", "ERROR [1] c: other"]
