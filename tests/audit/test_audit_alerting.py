@@ -17,8 +17,18 @@ ALERTING = ["alerting_credential_deletion", "alerting_mfa_deactivation",
 TOPIC = "arn:aws:sns:us-east-1:123456789012:security-alerts"
 
 
+def _topic(subscribed: bool = True) -> str:
+    """The SOC's SNS topic, with a subscription unless told otherwise."""
+    sns = boto3.client("sns")
+    arn = sns.create_topic(Name=TOPIC.rsplit(":", 1)[-1])["TopicArn"]
+    if subscribed:
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="soc@example.com")
+    return arn
+
+
 def _rule(name: str, pattern: dict, target: bool = True, region: str = "us-east-1",
           state: str = "ENABLED") -> None:
+    _topic()
     ev = boto3.client("events", region_name=region)
     ev.put_rule(Name=name, EventPattern=json.dumps(pattern), State=state)
     if target:
@@ -170,6 +180,7 @@ def _cis_metric_filter(name: str, pattern: str, alarm: bool = True) -> None:
                                                    "metricNamespace": "CISBenchmark",
                                                    "metricValue": "1"}])
     if alarm:
+        _topic()
         cw.put_metric_alarm(AlarmName=name, MetricName=name, Namespace="CISBenchmark",
                             Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
                             ComparisonOperator="GreaterThanOrEqualToThreshold",
@@ -192,3 +203,25 @@ def test_metric_filter_without_alarm_does_not_count(aws, audit) -> None:
     f = audit("alerting_root_usage")["alerting_root_usage"]
     assert f.status is Status.FAIL
     assert f.resources[0].details["uncovered_events"] == ["root ConsoleLogin", "root API call"]
+
+
+@pytest.mark.parametrize("topic", ["missing", "unsubscribed"])
+def test_alerts_to_a_topic_nobody_reads_do_not_count(aws, audit, topic: str) -> None:
+    ev = boto3.client("events")
+    ev.put_rule(Name="pp", EventPattern=json.dumps(
+        {"source": ["aws.iam"], "detail": {"eventName": ["DeleteAccountPasswordPolicy"]}}))
+    ev.put_targets(Rule="pp", Targets=[{"Id": "sns", "Arn": TOPIC}])
+    if topic == "unsubscribed":
+        _topic(subscribed=False)
+    f = audit("alerting_password_policy_deletion")["alerting_password_policy_deletion"]
+    assert f.status is Status.FAIL
+
+
+def test_non_sns_targets_count(aws, audit) -> None:
+    ev = boto3.client("events")
+    ev.put_rule(Name="pp", EventPattern=json.dumps(
+        {"source": ["aws.iam"], "detail": {"eventName": ["DeleteAccountPasswordPolicy"]}}))
+    ev.put_targets(Rule="pp", Targets=[
+        {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:123456789012:soc-queue"}])
+    f = audit("alerting_password_policy_deletion")["alerting_password_policy_deletion"]
+    assert f.status is Status.PASS

@@ -1,11 +1,13 @@
 """Alerting checks (CIS 4.x and beyond): is someone told when high-severity events happen?
 
 A probe event (alerting.yaml) is covered by
-- an ENABLED EventBridge rule with at least one target whose pattern matches the event as
+- an ENABLED EventBridge rule with a target that reaches someone (an SNS topic needs a
+  confirmed subscription) whose pattern matches the event as
   EventBridge delivers it (rules of us-east-1 for IAM and sign-in events, which are delivered
   there only; of any audited region for regional events), or
 - a CloudWatch Logs metric filter on the log group of a logging multi-region trail that
-  matches the record, with a CloudWatch alarm that has actions on the filter's metric.
+  matches the record, with a CloudWatch alarm on the filter's metric whose actions reach
+  someone (same rule for SNS topics).
 Patterns are evaluated here (moto's TestEventPattern is a stub; it also costs a call each).
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from trailguard.audit.catalog import Probe, load_alerting_probes
 from trailguard.audit.checks import check
@@ -52,13 +56,39 @@ def _rules(ctx: AuditContext, region: str) -> list[dict[str, Any]]:
     return ctx.cached(f"event_rules:{region}", fetch)
 
 
+def delivers(ctx: AuditContext, arn: str) -> bool:
+    """True when an alert sent to ``arn`` reaches someone.
+
+    An SNS topic needs at least one confirmed subscription (CIS 4.x audit step); a topic that
+    does not exist alerts nobody. A topic whose subscriptions cannot be read (another
+    account, access denied) is given the benefit of the doubt. Other targets (Lambda, SQS,
+    Step Functions, ...) count as delivered.
+    """
+    if not arn.startswith("arn:") or arn.split(":")[2] != "sns":
+        return True
+
+    def fetch() -> bool:
+        sns = ctx.client("sns", arn.split(":")[3] or ctx.region)
+        try:
+            subs = ctx.paginate(sns, "list_subscriptions_by_topic", "Subscriptions",
+                                TopicArn=arn)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            return code not in ("NotFound", "NotFoundException")
+        return any(
+            s.get("SubscriptionArn", "").startswith("arn:") for s in subs
+        )  # PendingConfirmation / Deleted are not ARNs
+
+    return ctx.cached(f"delivers:{arn}", fetch)
+
+
 def _has_targets(ctx: AuditContext, region: str, rule: dict[str, Any]) -> bool:
     ev = ctx.client("events", region)
     targets = ctx.cached(
         f"targets:{rule['Arn']}",
         lambda: ctx.paginate(ev, "list_targets_by_rule", "Targets", Rule=rule["Name"]),
     )
-    return bool(targets)
+    return any(delivers(ctx, t.get("Arn", "")) for t in targets)
 
 
 def _log_group(arn: str) -> tuple[str, str] | None:
@@ -70,13 +100,15 @@ def _log_group(arn: str) -> tuple[str, str] | None:
 
 
 def _alarmed_metrics(ctx: AuditContext, region: str) -> set[tuple[str, str]]:
-    """(namespace, metric) pairs watched by an alarm with actions enabled and set."""
+    """(namespace, metric) pairs watched by an alarm whose actions reach someone."""
 
     def fetch() -> set[tuple[str, str]]:
         cw = ctx.client("cloudwatch", region)
         out = set()
         for a in ctx.paginate(cw, "describe_alarms", "MetricAlarms"):
-            if a.get("ActionsEnabled", True) and a.get("AlarmActions") and a.get("MetricName"):
+            if not (a.get("ActionsEnabled", True) and a.get("MetricName")):
+                continue
+            if any(delivers(ctx, arn) for arn in a.get("AlarmActions") or []):
                 out.add((a.get("Namespace", ""), a["MetricName"]))
         return out
 
