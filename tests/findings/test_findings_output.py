@@ -267,3 +267,26 @@ def test_dash_means_stdout_and_files_are_owner_only(scan_full: Report, tmp_path:
     out = tmp_path / "r.jsonl"
     write_report(scan_full, "jsonl", out)
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_writing_to_a_device_writes_through_and_keeps_the_device(tmp_path) -> None:
+    """--output /dev/null must not replace the device with a regular file (atomic rename)."""
+    import os
+    import stat
+    import threading
+
+    from trailguard.findings.model import Report
+    from trailguard.findings.output import write_report
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    report = Report(command="scan", generated_at="2026-11-20T10:00:00Z")
+    write_report(report, "json", fifo)
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a FIFO, not replaced by a file
+    assert '"command": "scan"' in received[0]
+    write_report(report, "json", Path(os.devnull))
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

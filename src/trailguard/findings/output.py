@@ -56,7 +56,8 @@ def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
 
     ``fmt`` is one of :data:`FORMATS` (case-insensitive). The file is written to a temporary
     name beside it and renamed into place, so a failed run never leaves half a report; it is
-    readable by its owner only (0600), as reports name identities, keys and addresses.
+    readable by its owner only (0600), as reports name identities, keys and addresses. An
+    existing non-regular file (``/dev/null``, a FIFO) is written through, never replaced.
     ``table`` on stdout uses the terminal's colours and width; to a file it is plain text.
     Secret-named values in resource details are redacted in every format.
     Raises ValueError for an unknown format, naming the valid ones.
@@ -80,6 +81,12 @@ def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
         sys.stdout.flush()
         return
     output = Path(output)
+    if output.exists() and not output.is_file():
+        # /dev/null, a FIFO, /dev/stdout: write through it. Renaming a temporary file over a
+        # device would replace the device itself (as root, /dev/null became a plain file).
+        with output.open("w", encoding="utf-8", newline="") as stream:
+            writer(report, stream)
+        return
     directory = output.parent if str(output.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
     try:
