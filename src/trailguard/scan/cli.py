@@ -268,7 +268,25 @@ def scan_command(
 
 
 def _load_detector(extra: list[Path]) -> tuple[Any, dict[int, Any]]:
-    """The Sigma detector over the shipped rules plus ``extra`` folders, with rule metadata."""
+    """The Sigma detector over the shipped rules plus ``extra`` folders, with rule metadata.
+
+    Taken from the compiled-rule cache when the rules, the code and the library versions are
+    unchanged (see :mod:`trailguard.scan.rulecache`); compiled and cached otherwise.
+    """
+    from trailguard.scan import rulecache
+
+    key = rulecache.cache_key(extra)
+    cached = rulecache.load(key) if key else None
+    if cached is not None:
+        return cached
+    detector, metas = _compile_detector(extra)
+    if key:
+        rulecache.store(key, detector, metas)
+    return detector, metas
+
+
+def _compile_detector(extra: list[Path]) -> tuple[Any, dict[int, Any]]:
+    """Load, validate and compile the rules (no cache)."""
     from trailguard.detection.catalog import CatalogError, load_rules
     from trailguard.scan.convert import rule_meta
     from trailguard.sigma import Detector, RuleCompileError
