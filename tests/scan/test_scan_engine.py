@@ -257,3 +257,28 @@ def test_records_span_accepts_only_the_delivery_shape() -> None:
     # JSON, so DuckDB refuses the batch and the file goes to the Python decoder (d.json.gz).
     assert records_span(b'{"Other":[1]}') is None
     assert records_span(b'{"Records":[1]') is None
+
+
+def test_bad_files_in_pipelined_batches_lose_nothing(tmp_path: Path) -> None:
+    # Small batches: each is joined on the worker thread while the previous one is scanned;
+    # rejects found by the worker (corrupt gzip, other shapes) and by DuckDB (bisection)
+    # are still reported or decoded in Python, whichever batch they fall in.
+    good = delivery_bytes([record("StopLogging", 1)])
+    write(tmp_path / "1-good.json.gz", good)
+    write(tmp_path / "2-good.json.gz", delivery_bytes([record("StopLogging", 2)]))
+    write(tmp_path / "3-truncated.json.gz", good[: len(good) // 2])
+    write(tmp_path / "4-good.json.gz", delivery_bytes([record("StopLogging", 4)] * 3))
+    odd = record("StopLogging", 5, userIdentity="root")
+    write(tmp_path / "5-odd.json.gz", delivery_bytes([odd]))
+    write(tmp_path / "6-good.json.gz", delivery_bytes([record("StopLogging", 6)]))
+    write(tmp_path / "7-shape.json.gz", gzip.compress(json.dumps(
+        {"Records": [record("StopLogging", 7)], "extra": 1}).encode()))
+    write(tmp_path / "8-good.json.gz", delivery_bytes([record("StopLogging", 8)] * 2))
+    scanner, findings = _scan(tmp_path, batch_files=2)
+    stats = scanner.stats
+    assert stats.files_skipped == 1 and "gzip" in stats.skipped[0].reason
+    assert Path(stats.skipped[0].source).name == "3-truncated.json.gz"
+    assert stats.files_read == 7
+    assert stats.events == 1 + 1 + 3 + 1 + 1 + 1 + 2
+    assert stats.fallback_files == 2  # 5-odd (DuckDB refused it) and 7-shape
+    assert sum(f.count for f in findings) == 10

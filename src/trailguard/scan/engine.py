@@ -204,6 +204,76 @@ def _prepare(inp: Input) -> _Prepared:
     )
 
 
+@dataclass
+class _Joined:
+    """A batch of delivery files joined into in-memory arrays, and the files left out."""
+
+    stack: ExitStack  # owns the in-memory arrays
+    paths: list[str]
+    kept: list[_Prepared]  # files whose records are in the arrays
+    skipped: list[tuple[_Prepared, str]]  # files that do not inflate, with the reason
+    python: list[_Prepared]  # files not shaped {"Records": [...]}: for the Python decoder
+
+
+def _join_arrays(group: list[_Prepared]) -> _Joined:
+    """Join the ``Records`` arrays of delivery files into a few in-memory JSON arrays.
+
+    DuckDB reads a few large top-level arrays element by element at about 20% less CPU
+    than many ``{"Records": [...]}`` objects it must parse whole and unnest (measured),
+    and isal inflates gzip about three times faster than DuckDB. Files that do not
+    inflate are listed with the reason; files not shaped exactly ``{"Records": [...]}`` are
+    listed for the Python decoder. Touches no scanner state, so it runs on a worker thread.
+    """
+    stack = ExitStack()
+    count = max(1, min(ARRAYS_PER_BATCH, len(group)))
+    try:
+        outs = [stack.enter_context(memory_file("trailguard-batch")) for _ in range(count)]
+        sizes = [0] * count
+        used = [False] * count
+        joined = _Joined(stack, [], [], [], [])
+        for prep in group:
+            stream = prep.data
+            if stream is None:
+                continue
+            try:
+                stream.seek(0)
+                data = stream.read()
+                if prep.gzipped:
+                    data = igzip.decompress(data)
+            except GZIP_ERRORS as exc:
+                reason = f"corrupt or truncated gzip data ({exc or type(exc).__name__})"
+                joined.skipped.append((prep, reason))
+                continue
+            span = records_span(data)
+            if span is None:
+                joined.python.append(prep)
+                continue
+            joined.kept.append(prep)
+            start, end = span
+            body = memoryview(data)[start + 1 : end - 1]
+            if len(body) < 64 and not bytes(body).strip():
+                continue  # an empty delivery file: zero events
+            slot = sizes.index(min(sizes))
+            fh = outs[slot][1]
+            fh.write(b"," if used[slot] else b"[")
+            fh.write(body)
+            used[slot] = True
+            sizes[slot] += len(body)
+        for (path, fh), was_used in zip(outs, used, strict=True):
+            fh.write(b"]" if was_used else b"[]")
+            fh.flush()
+            joined.paths.append(path)
+    except BaseException:
+        stack.close()
+        raise
+    return joined
+
+
+def _close_all(group: list[_Prepared]) -> None:
+    for prep in group:
+        prep.close()
+
+
 def _content_size(fh: IO[bytes], gz: bool) -> int:
     """Decompressed size: gzip's ISIZE trailer (size mod 4 GiB), else the file size."""
     end = fh.seek(0, os.SEEK_END)
@@ -307,11 +377,28 @@ class Scanner:
         self.progress = progress
         self._records: list[dict[str, Any]] = []
         self._records_from: set[str] = set()
+        self._joiner: ThreadPoolExecutor | None = None
+        self._inflight: tuple[list[_Prepared], Future[_Joined]] | None = None
 
     # -- inputs ---------------------------------------------------------------------------
 
     def scan_inputs(self, inputs: Iterable[Input], source: str = "") -> None:
-        """Scan files/objects; listing errors of ``inputs`` are reported against ``source``."""
+        """Scan files/objects; listing errors of ``inputs`` are reported against ``source``.
+
+        Delivery files are inflated and joined on a worker thread (isal releases the GIL)
+        while DuckDB loads and scans the previous batch: at most two batches are in memory.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tg-join") as joiner:
+            self._joiner = joiner
+            try:
+                self._scan_prepared(inputs, source)
+                self._drain()
+            finally:
+                self._discard_inflight()
+                self._joiner = None
+        self.flush_records()
+
+    def _scan_prepared(self, inputs: Iterable[Input], source: str) -> None:
         pending: list[_Prepared] = []
         pending_bytes = 0
         for prep in self._prepared(inputs, source):
@@ -339,7 +426,6 @@ class Scanner:
             self.tick()
         if pending:
             self._flush_delivery(pending)
-        self.flush_records()
 
     def _prepared(self, inputs: Iterable[Input], source: str) -> Iterator[_Prepared]:
         """Open inputs ahead of use on worker threads (bounded window), in order."""
@@ -356,16 +442,74 @@ class Scanner:
                 yield window.pop(0).result()
 
     def _flush_delivery(self, group: list[_Prepared]) -> None:
+        """Scan a batch of fast-path files: joined on the worker thread when they are
+        delivery files, while the previous batch is loaded and scanned here."""
+        if group[0].layout == "records" and HAVE_MEMFD and self._joiner is not None:
+            joining = self._joiner.submit(_join_arrays, group)
+            try:
+                self._drain()
+            finally:
+                self._inflight = (group, joining)
+            return
+        self._drain()
         try:
             self._load_delivery(group)
         finally:
-            for prep in group:
-                prep.close()
+            _close_all(group)
 
-    def _load_delivery(self, group: list[_Prepared]) -> None:
+    def _drain(self) -> None:
+        """Load and scan the batch being joined on the worker thread, if any."""
+        if self._inflight is None:
+            return
+        group, joining = self._inflight
+        self._inflight = None
+        try:
+            joined = joining.result()
+            with joined.stack:
+                self._load_joined(joined)
+        finally:
+            _close_all(group)
+
+    def _discard_inflight(self) -> None:
+        """After an error: wait for the worker's batch and release it unscanned."""
+        if self._inflight is None:
+            return
+        group, joining = self._inflight
+        self._inflight = None
+        try:
+            joining.result().stack.close()
+        except Exception:  # noqa: BLE001 - already unwinding from another error
+            pass
+        finally:
+            _close_all(group)
+
+    def _load_joined(self, joined: _Joined) -> None:
+        """Account for a joined batch's rejects, then load and scan its arrays."""
+        for prep, reason in joined.skipped:
+            self.stats.skip(prep.inp.name, reason)
+        for prep in joined.python:
+            self._decode_python(prep)
+        if joined.kept:
+            self._load_delivery(joined.kept, joined.paths)
+
+    def _load_delivery(self, group: list[_Prepared], joined: list[str] | None = None) -> None:
+        """Load a batch into DuckDB and scan it; ``joined`` are its already joined arrays.
+
+        A batch DuckDB refuses is split in halves (each joined again) until the bad file is
+        alone; that file goes to the Python decoder.
+        """
         with ExitStack() as batch:
-            if group[0].layout == "records" and HAVE_MEMFD:
-                paths, group = self._as_arrays(group, batch)
+            if joined is not None:
+                paths = joined
+                layout, gzipped, largest = "array", False, 0
+            elif group[0].layout == "records" and HAVE_MEMFD:
+                rejoined = _join_arrays(group)
+                batch.enter_context(rejoined.stack)
+                for prep, reason in rejoined.skipped:
+                    self.stats.skip(prep.inp.name, reason)
+                for prep in rejoined.python:
+                    self._decode_python(prep)
+                paths, group = rejoined.paths, rejoined.kept
                 if not group:
                     return
                 layout, gzipped, largest = "array", False, 0
@@ -395,57 +539,6 @@ class Scanner:
             return
         self.stats.files_read += len(group)
         self._detect(n)
-
-    def _as_arrays(
-        self, group: list[_Prepared], batch: ExitStack
-    ) -> tuple[list[str], list[_Prepared]]:
-        """Join the ``Records`` arrays of delivery files into a few in-memory JSON arrays.
-
-        DuckDB reads a few large top-level arrays element by element at about 20% less CPU
-        than many ``{"Records": [...]}`` objects it must parse whole and unnest (measured),
-        and isal inflates gzip about three times faster than DuckDB. Files that do not
-        inflate are reported; files not shaped exactly ``{"Records": [...]}`` go to the
-        Python decoder. Returns the arrays' paths and the files they hold.
-        """
-        count = max(1, min(ARRAYS_PER_BATCH, len(group)))
-        outs = [batch.enter_context(memory_file("trailguard-batch")) for _ in range(count)]
-        sizes = [0] * count
-        used = [False] * count
-        kept: list[_Prepared] = []
-        for prep in group:
-            stream = prep.data
-            if stream is None:
-                continue
-            try:
-                stream.seek(0)
-                data = stream.read()
-                if prep.gzipped:
-                    data = igzip.decompress(data)
-            except GZIP_ERRORS as exc:
-                reason = f"corrupt or truncated gzip data ({exc or type(exc).__name__})"
-                self.stats.skip(prep.inp.name, reason)
-                continue
-            span = records_span(data)
-            if span is None:
-                self._decode_python(prep)
-                continue
-            kept.append(prep)
-            start, end = span
-            body = memoryview(data)[start + 1 : end - 1]
-            if len(body) < 64 and not bytes(body).strip():
-                continue  # an empty delivery file: zero events
-            slot = sizes.index(min(sizes))
-            fh = outs[slot][1]
-            fh.write(b"," if used[slot] else b"[")
-            fh.write(body)
-            used[slot] = True
-            sizes[slot] += len(body)
-        paths = []
-        for (path, fh), was_used in zip(outs, used, strict=True):
-            fh.write(b"]" if was_used else b"[]")
-            fh.flush()
-            paths.append(path)
-        return paths, kept
 
     # -- robust path ---------------------------------------------------------------------
 
