@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -131,16 +132,53 @@ print(n)
 """
 
 
-def _run_child(argv: list[str]) -> tuple[float, float, float, str, str]:
-    """Run a child: (seconds, CPU seconds, its own peak RSS in MB, stdout, stderr).
+def _memory_now(pid: int) -> int:
+    """Bytes the process holds in RAM: its RSS plus its in-memory files (memfd).
+
+    The scanner joins each batch into memfd files that DuckDB reads by path; their pages
+    are RAM but not part of RSS (they are never mapped), so RSS alone would understate.
+    """
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            link = f"/proc/{pid}/fd/{fd}"
+            try:
+                if os.readlink(link).startswith("/memfd:"):
+                    total += os.stat(link).st_size
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return total
+
+
+def _watch_memory(pid: int, peak: list[int], done: threading.Event) -> None:
+    while not done.wait(0.02):
+        peak[0] = max(peak[0], _memory_now(pid))
+
+
+def _run_child(argv: list[str]) -> tuple[float, float, float, str, str, float]:
+    """Run a child: (seconds, CPU s, peak RSS MB, stdout, stderr, peak RSS+memfd MB).
 
     ``os.wait4`` returns the rusage of that one child, so runs do not mask each other the
-    way ``getrusage(RUSAGE_CHILDREN)`` (a maximum over all children) would.
+    way ``getrusage(RUSAGE_CHILDREN)`` (a maximum over all children) would. RSS plus
+    in-memory files is sampled every 20 ms from /proc (Linux).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak, done = [0], threading.Event()
+        watcher = threading.Thread(target=_watch_memory, args=(proc.pid, peak, done))
+        watcher.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            done.set()
+            watcher.join()
         secs = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -149,7 +187,7 @@ def _run_child(argv: list[str]) -> tuple[float, float, float, str, str]:
         if proc.returncode not in (0, 1):
             sys.stderr.write(errors[-3000:])
         cpu = usage.ru_utime + usage.ru_stime
-        return secs, cpu, usage.ru_maxrss / 1024, out.read().decode(), errors
+        return secs, cpu, usage.ru_maxrss / 1024, out.read().decode(), errors, peak[0] / 2**20
 
 
 def main() -> None:
@@ -175,9 +213,11 @@ def main() -> None:
               f"(generated in {time.perf_counter() - t0:.1f}s)")
         rows = []
         if not args.skip_baseline:
-            secs, cpu, rss, out, _ = _run_child([sys.executable, "-c", _BASELINE, str(root)])
+            secs, cpu, rss, out, _, mem = _run_child(
+                [sys.executable, "-c", _BASELINE, str(root)]
+            )
             n = int(out.strip() or 0)
-            rows.append(("python json loop (gzip + json.load)", n, secs, cpu, rss))
+            rows.append(("python json loop (gzip + json.load)", n, secs, cpu, rss, mem))
         cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan",
                str(root), "--format", "json", "--output", os.devnull, "--fail-on", "critical"]
         if args.cold_cache:
@@ -187,15 +227,16 @@ def main() -> None:
             # The compiled-rule cache is normally warm: fill it with a one-file scan first.
             _run_child([*cmd[:4], str(next(root.rglob("*.json.gz"))), *cmd[5:]])
             label = "trailguard scan, all rules"
-        secs, cpu, rss, _, errors = _run_child(cmd)
-        rows.append((label, args.events, secs, cpu, rss))
+        secs, cpu, rss, _, errors, mem = _run_child(cmd)
+        rows.append((label, args.events, secs, cpu, rss, mem))
         # The scan's own summary times the scan alone (after imports and rule compilation).
         own = re.search(r"event\(s\) in ([\d.]+)s \(([\d,]+) events/s\)", errors)
         print(f"{'reader':38} {'events':>10} {'seconds':>8} {'events/s':>10} {'CPU s':>7} "
-              f"{'ev/CPU-s':>9} {'peak RSS':>9}")
-        for name, n, s, c, r in rows:
+              f"{'ev/CPU-s':>9} {'peak RSS':>9} {'RSS+memfd':>10}")
+        for name, n, s, c, r, m in rows:
             print(f"{name:38} {n:>10,} {s:>8.2f} {n / s:>10,.0f} {c:>7.2f} {n / c:>9,.0f} "
-                  f"{r:>7.0f}MB")
+                  f"{r:>7.0f}MB {m:>8.0f}MB")
+        print("(RSS+memfd: peak of RSS plus in-memory batch files, sampled every 20 ms)")
         if own:
             print(f"trailguard scan, excluding start-up (imports, rule compilation): "
                   f"{own.group(2)} events/s over {own.group(1)} s")
