@@ -83,7 +83,7 @@ def test_existing_trail_gets_what_it_lacks_and_undo_restores(aws, journal_dir) -
     assert selectors[0] == {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}
     assert selectors[1] == {"ReadWriteType": "All", "IncludeManagementEvents": True}
     found = {f.rule_id: f.status for f in run_audit(make_session(), check_ids=TRAIL_CHECKS)}
-    assert set(found.values()) == {Status.PASS}
+    assert set(found.values()) == {Status.PASS}, found  # moto confirms email subscriptions
     assert _undo(path).ok
     assert differences(before, snapshot()) == []
     restored = ct.get_event_selectors(TrailName="old")["EventSelectors"]
@@ -183,14 +183,14 @@ def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatc
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     checks = [*TRAIL_CHECKS, "alerting_cloudtrail_changes"]
     before = snapshot()
-    plan, path = _cycle(journal_dir, checks)
+    plan, path = _cycle(journal_dir, checks, alert_emails=["secops@example.com"])
     create = plan.steps[0].calls[0]
     assert (create.operation, create.region) == ("CreateBucket", "eu-west-1")
     assert create.params["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
     rule = next(s for s in plan.steps if s.handler == "rule_put").calls[0]
     assert rule.region == "us-east-1"  # IAM and sign-in events reach EventBridge there only
     found = {f.rule_id: f.status for f in run_audit(make_session(), check_ids=checks)}
-    assert set(found.values()) == {Status.PASS}
+    assert set(found.values()) == {Status.PASS}, found  # moto confirms email subscriptions
     assert [r["Name"] for r in boto3.client("events", region_name="us-east-1").list_rules()[
         "Rules"]] == ["trailguard-high-severity"]
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # undo goes to the journal's region
@@ -209,3 +209,24 @@ def test_journal_with_unknown_step_kind_is_refused(aws, journal_dir) -> None:
                                              '"handler":"drop_everything"'))
     with pytest.raises(JournalError, match="drop_everything"):
         _undo(path)
+
+
+def test_alert_topic_without_subscriber_is_noted_and_subscription_undone(aws, journal_dir) -> None:
+    """Alerts nobody receives fix nothing: without --alert-email the plan says so; with one,
+    the subscription is planned, made, and removed again by undo."""
+    checks = ["alerting_cloudtrail_changes"]
+    plan, _ = build_plan(make_session(), AuditConfig(), RemediateConfig(),
+                         PlanOptions(check_ids=checks, journal_dir=journal_dir))
+    assert any("no confirmed subscription" in n.message for n in plan.notes)
+    assert "topic_subscribe" not in {s.handler for s in plan.steps}
+    before = snapshot()
+    plan, path = _cycle(journal_dir, checks, alert_emails=["secops@example.com"])
+    (sub,) = [s for s in plan.steps if s.handler == "topic_subscribe"]
+    assert sub.calls[0].params == {"TopicArn": sub.args["TopicArn"], "Protocol": "email",
+                                   "Endpoint": "secops@example.com"}
+    sns = boto3.client("sns", region_name="us-east-1")
+    subs = sns.list_subscriptions_by_topic(TopicArn=sub.args["TopicArn"])["Subscriptions"]
+    assert [s["Endpoint"] for s in subs] == ["secops@example.com"]
+    assert _undo(path).ok
+    assert differences(before, snapshot()) == []
+    assert sns.list_topics()["Topics"] == []

@@ -129,9 +129,9 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
         "iam_password_policy_expires_passwords_within_90_days_or_less"]
     before = snapshot()
 
-    plan = _plan(session, journal_dir)
+    plan = _plan(session, journal_dir, alert_emails=["secops@example.com"])
     result = apply_plan(RemediationContext(session), plan, journal_dir / "apply.jsonl")
-    assert result.ok and len(result.done) == 16
+    assert result.ok and len(result.done) == 17  # 16 steps + the subscription
 
     # trailguard sent the reset without any password (the test hook adds one only for moto).
     assert sent == [{"UserName": "alice", "PasswordResetRequired": True}]
@@ -147,7 +147,7 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
 
     # Journal: header, then before/done for every step, in order, then end.
     records = [json.loads(x) for x in (journal_dir / "apply.jsonl").read_text().splitlines()]
-    assert [r["record"] for r in records] == ["header"] + ["before", "done"] * 16 + ["end"]
+    assert [r["record"] for r in records] == ["header"] + ["before", "done"] * 17 + ["end"]
     assert records[1]["before"]["policy"]["MinimumPasswordLength"] == 8
     assert records[3]["step"]["calls"][0]["params"] == {"UserName": "alice",
                                                         "PasswordResetRequired": True}
@@ -171,7 +171,7 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
     assert again.ok and differences(before, snapshot()) == []
     undo_records = [json.loads(x)["record"]
                     for x in (journal_dir / "undo.jsonl").read_text().splitlines()]
-    assert Counter(undo_records) == {"header": 1, "before": 16, "done": 16, "end": 1}
+    assert Counter(undo_records) == {"header": 1, "before": 17, "done": 17, "end": 1}
 
 
 def test_fault_mid_apply_stops_and_undo_restores(aws, journal_dir) -> None:

@@ -91,6 +91,9 @@ def register(app: typer.Typer) -> None:
             help="S3 bucket for a new trail (created when missing).")] = None,
         alert_topic_arn: Annotated[str | None, typer.Option(
             help="Existing SNS topic for alerts (default: create 'trailguard-alerts').")] = None,
+        alert_email: Annotated[list[str] | None, typer.Option(
+            help="Subscribe this address to the alert topic (repeatable; the recipient must "
+                 "confirm before alerts arrive).")] = None,
         journal: Annotated[Path | None, typer.Option(
             help="Journal file to write (default: ./trailguard-journals/apply-TIME.jsonl).")
         ] = None,
@@ -120,6 +123,7 @@ def register(app: typer.Typer) -> None:
         options = PlanOptions(
             check_ids=check or None, delete_keys=list(delete_inactive_keys or []),
             trail_name=trail_name, trail_bucket=trail_bucket, topic_arn=alert_topic_arn,
+            alert_emails=list(alert_email or []),
             journal_dir=journal_dir,
             now=(now.replace(tzinfo=UTC) if now and now.tzinfo is None else now))
         try:

@@ -491,6 +491,44 @@ class _TopicPolicy:
         return [f"{arn}: previous topic policy restored"]
 
 
+def topic_subscriptions(ctx: RemediationContext, arn: str, region: str) -> list[dict[str, Any]]:
+    """The topic's subscriptions (confirmed ones have an ARN; pending ones do not)."""
+    pages = ctx.client("sns", region).get_paginator("list_subscriptions_by_topic").paginate(
+        TopicArn=arn)
+    return [s for page in pages for s in page.get("Subscriptions", [])]
+
+
+@handler("topic_subscribe")
+class _TopicSubscribe:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        arn, region, endpoint = step.args["TopicArn"], step.args["Region"], step.args["Endpoint"]
+        if read_topic_policy(ctx, arn, region) is None:
+            return {"subscriptions": []}  # the topic is created by this plan
+        return {"subscriptions": [s["SubscriptionArn"] for s in
+                                  topic_subscriptions(ctx, arn, region)
+                                  if s.get("Endpoint") == endpoint]}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        arn, region, endpoint = step.args["TopicArn"], step.args["Region"], step.args["Endpoint"]
+        if read_topic_policy(ctx, arn, region) is None:
+            return [f"{arn}: no longer exists"]
+        kept = set(before.get("subscriptions", []))
+        notes = []
+        for sub in topic_subscriptions(ctx, arn, region):
+            sub_arn = sub.get("SubscriptionArn", "")
+            if sub.get("Endpoint") != endpoint or sub_arn in kept:
+                continue
+            if sub_arn.startswith("arn:"):
+                ctx.client("sns", region).unsubscribe(SubscriptionArn=sub_arn)
+                notes.append(f"{arn}: unsubscribed {endpoint}")
+            else:  # pending confirmation: has no ARN to unsubscribe; SNS drops it unconfirmed
+                notes.append(f"{arn}: subscription of {endpoint} is still pending; "
+                             "it lapses unless confirmed")
+        return notes
+
+
 _RULE_FIELDS = ("EventPattern", "State", "Description", "EventBusName")
 
 

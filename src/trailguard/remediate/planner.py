@@ -59,6 +59,7 @@ class PlanOptions:
     trail_name: str | None = None
     trail_bucket: str | None = None
     topic_arn: str | None = None
+    alert_emails: list[str] = field(default_factory=list)
     journal_dir: Path = DEFAULT_DIR
     now: datetime | None = None
 
@@ -541,6 +542,20 @@ def plan_alerting(p: Planning) -> None:
                       AttributeName="Policy",
                       AttributeValue=json.dumps(merged, separators=(",", ":")))],
                topic_args, checks, why="let EventBridge publish to the topic")
+    subs = [] if policy is None else h.topic_subscriptions(p.ctx, topic_arn, topic_region)
+    have = {x.get("Endpoint") for x in subs}
+    for email in p.options.alert_emails:
+        if email not in have:
+            p.step("alerting-rule", "topic_subscribe", f"topic {topic_arn}",
+                   [_call("sns", "Subscribe", topic_region, TopicArn=topic_arn,
+                          Protocol="email", Endpoint=email)],
+                   {**topic_args, "Endpoint": email}, checks,
+                   why="alerts reach someone only once a subscriber confirms")
+    if not p.options.alert_emails and not any(
+            x.get("SubscriptionArn", "").startswith("arn:") for x in subs):
+        p.note("the alert topic has no confirmed subscription, so alerts reach no one: "
+               "rerun with --alert-email ADDRESS, or subscribe your team to the topic",
+               target=topic_arn, action="alerting-rule")
     want = {"EventPattern": json.dumps(alerting_pattern(), separators=(",", ":")),
             "State": "ENABLED",
             "Description": "trailguard: high-severity CloudTrail events (credentials, MFA, "
