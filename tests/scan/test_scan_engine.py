@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from scan_helpers import SSH_RULE_ID, TRAIL_RULE_ID, collection, delivery_bytes, record, write
+from scan_helpers import (
+    RULES_YAML,
+    SSH_RULE_ID,
+    TRAIL_RULE_ID,
+    collection,
+    delivery_bytes,
+    record,
+    write,
+)
+from sigma.collection import SigmaCollection
 
 from trailguard.findings.model import Severity
 from trailguard.scan.engine import Scanner, needed_columns
@@ -282,3 +292,47 @@ def test_bad_files_in_pipelined_batches_lose_nothing(tmp_path: Path) -> None:
     assert stats.events == 1 + 1 + 3 + 1 + 1 + 1 + 2
     assert stats.fallback_files == 2  # 5-odd (DuckDB refused it) and 7-shape
     assert sum(f.count for f in findings) == 10
+
+
+# A third rule pinning eventName gives the detector its eventName guard, so the loader keeps
+# only rows a rule can match (Detector.row_filter): the scenarios above must come out the same.
+GUARDED_YAML = RULES_YAML + """
+---
+title: Test Key Created
+status: test
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: CreateAccessKey
+  condition: selection
+"""
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        test_every_container_format_is_scanned,
+        test_bad_files_are_reported_and_the_rest_scans,
+        test_one_file_duckdb_rejects_does_not_cost_its_batch,
+        test_batches_are_bounded,
+        test_record_batches_are_bounded,
+        test_time_account_and_region_filters,
+        test_finding_fields_from_the_record,
+        test_records_missing_fields_scan_on_the_fast_path,
+        test_json_lines_that_are_not_what_they_seemed_lose_nothing,
+        test_json_array_of_records_is_read_by_duckdb,
+        test_delivery_files_joined_in_memory_keep_every_event,
+        test_bad_files_in_pipelined_batches_lose_nothing,
+    ],
+)
+def test_same_results_when_only_matchable_rows_are_stored(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        sys.modules[__name__], "collection", lambda: SigmaCollection.from_yaml(GUARDED_YAML)
+    )
+    assert Scanner(Detector(collection())).loader.keep is not None
+    scenario(tmp_path)

@@ -365,8 +365,10 @@ class Scanner:
         self.con.execute("SET preserve_insertion_order = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        row_filter = getattr(detector, "row_filter", None)
         self.loader = EventLoader(
-            self.con, needed_columns(detector), since, until, TABLE, accounts, regions
+            self.con, needed_columns(detector), since, until, TABLE, accounts, regions,
+            keep=row_filter() if callable(row_filter) else None,
         )
         self.batch_files = batch_files
         self.batch_bytes = batch_bytes

@@ -219,6 +219,24 @@ class Detector:
         )
         return f"SELECT * FROM ({select} WHERE {where} OFFSET 0) WHERE __tg_rules <> ''"
 
+    def row_filter(self) -> str | None:
+        """A condition on the table's own columns that holds for every row any rule can match.
+
+        A loader may keep only such rows (most CloudTrail rows fail the eventName guard), which
+        is much cheaper than storing every row. None when no cheap condition covers all rules
+        (every row must be kept); ``false`` when there are no detection rules.
+        """
+        if not self.predicates:
+            return "false"
+        if self.guard is None:
+            return None
+        alias, values, guarded = self.guard
+        if len(set(guarded)) != len(self.predicates):
+            return None
+        column = next(text for text, name in self.lowered.items() if name == alias)
+        in_list = ", ".join(sql_string(v) for v in sorted(values))
+        return f"lower({column}) IN ({in_list})"
+
     def run(self, con: duckdb.DuckDBPyConnection, table: str = TABLE) -> list[Match]:
         """Evaluate every rule over the rows now in ``table``; return detection-rule matches.
 
