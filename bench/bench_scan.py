@@ -13,7 +13,7 @@ Each is measured as a child process with ``os.wait4`` (the child's own
 ``getrusage`` record) so peak RSS (``ru_maxrss``) belongs to that run alone. Usage::
 
     python bench/bench_scan.py --events 200000
-    python bench/bench_scan.py --events 1000000 --per-file 2000 --keep /tmp/ct
+    python bench/bench_scan.py --events 1000000 --per-file 2000 --keep /tmp/ct --phases
 """
 
 from __future__ import annotations
@@ -132,6 +132,44 @@ print(n)
 """
 
 
+# In-process scan with CPU seconds per phase (--phases). process_time() counts every thread,
+# so the main-thread phases include the join thread's work that overlaps them; the join's own
+# CPU is its thread's time.
+_PHASES = r"""
+import sys, threading, time
+t0, c0 = time.perf_counter(), time.process_time()
+from trailguard.scan.cli import _load_detector
+from trailguard.scan import engine, loader
+from trailguard.scan.inputs import expand_local
+det, metas = _load_detector([])
+t1, c1 = time.perf_counter(), time.process_time()
+phases, lock = {}, threading.Lock()
+def timed(owner, name, label, clock=time.process_time):
+    real = getattr(owner, name)
+    def wrapper(*a, **k):
+        s = clock()
+        try:
+            return real(*a, **k)
+        finally:
+            with lock:
+                phases[label] = phases.get(label, 0.0) + clock() - s
+    setattr(owner, name, wrapper)
+timed(engine, "_join_arrays", "inflate+join (worker thread)", time.thread_time)
+timed(loader.EventLoader, "load_files", "DuckDB parse+load")
+timed(type(det), "run", "rules (Detector.run)")
+scanner = engine.Scanner(det, metas)
+inputs, _ = expand_local(sys.argv[1])
+scanner.scan_inputs(inputs, sys.argv[1])
+scanner.finish()
+t2, c2 = time.perf_counter(), time.process_time()
+print(f"  start-up in process (imports, rules): {c1 - c0:.2f} CPU-s, {t1 - t0:.2f} s")
+print(f"  scan: {c2 - c1:.2f} CPU-s, {t2 - t1:.2f} s, {scanner.stats.events:,} events, "
+      f"{scanner.stats.batches} batches")
+for label, secs in phases.items():
+    print(f"    {label:30} {secs:.2f} CPU-s")
+"""
+
+
 def _memory_now(pid: int) -> int:
     """Bytes the process holds in RAM: its RSS plus its in-memory files (memfd).
 
@@ -199,6 +237,8 @@ def main() -> None:
                     help="one event in this many is a rule-relevant IAM write")
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--phases", action="store_true",
+                    help="also print CPU seconds per scan phase (one more run)")
     ap.add_argument("--cold-cache", action="store_true",
                     help="compile the rules in the measured run (compiled-rule cache off)")
     args = ap.parse_args()
@@ -240,6 +280,10 @@ def main() -> None:
         if own:
             print(f"trailguard scan, excluding start-up (imports, rule compilation): "
                   f"{own.group(2)} events/s over {own.group(1)} s")
+        if args.phases:
+            _, _, _, out, _, _ = _run_child([sys.executable, "-c", _PHASES, str(root)])
+            print("CPU per phase (separate in-process run):")
+            print(out.rstrip())
         print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
               "(other work on the machine slows wall-clock figures; CPU figures less so)")
     finally:
