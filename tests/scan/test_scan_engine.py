@@ -336,3 +336,27 @@ def test_same_results_when_only_matchable_rows_are_stored(
     )
     assert Scanner(Detector(collection())).loader.keep is not None
     scenario(tmp_path)
+
+
+@pytest.mark.parametrize("pending_rows", [1, 3, 20_000])
+def test_rows_set_aside_across_batches_give_the_same_findings(
+    tmp_path: Path, pending_rows: int
+) -> None:
+    for i in range(6):
+        recs = [record("ListUsers", 10 * i + k) for k in range(4)]
+        recs.append(record("StopLogging", 10 * i + 5))
+        if i % 2:
+            recs.append(record("DeleteSSHPublicKey", 10 * i + 6))
+        write(tmp_path / f"f{i}.json.gz", delivery_bytes(recs))
+    scanner = Scanner(
+        Detector(SigmaCollection.from_yaml(GUARDED_YAML)), batch_files=1,
+        pending_rows=pending_rows,
+    )
+    inputs, _ = expand_local(str(tmp_path))
+    scanner.scan_inputs(inputs, str(tmp_path))
+    findings = scanner.finish()
+    scanner.close()
+    assert scanner.stats.events == 6 * 5 + 3 and scanner.stats.batches == 6
+    counts = {f.rule_id: f.count for f in findings}
+    assert counts == {TRAIL_RULE_ID: 6, SSH_RULE_ID: 3}
+    assert sorted(findings[0].event_ids)[0].startswith("ebf3e6f6-")
