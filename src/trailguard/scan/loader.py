@@ -2,14 +2,22 @@
 
 Two ways in, one table shape (``trailguard.scan.schema``):
 
-* :meth:`EventLoader.load_delivery_files` - the fast path. DuckDB reads whole S3 delivery
-  files (``{"Records": [...]}``, gzipped or not) itself with an explicit schema and
-  ``records=true`` and unnests the records; no Python touches a record.
+* :meth:`EventLoader.load_files` - the fast path. DuckDB reads files itself with an explicit
+  schema and ``records=true``: the engine's joined in-memory arrays of delivery-file records,
+  JSON lines, JSON arrays, or whole delivery files (``{"Records": [...]}``, unnested); no
+  Python touches a record.
 * :meth:`EventLoader.load_records` - records decoded in Python (other formats, LookupEvents,
   files DuckDB refused) are written as JSON lines into an in-memory file and read the same way.
 
 Columns no rule and no finding reads are not parsed at all (they are present, as NULL, so
-every query still binds): parsing fewer JSON columns is the biggest single speed-up.
+every query still binds): parsing fewer JSON columns is the biggest single speed-up. With a
+row filter (the detector's eventName guard), only rows a rule can match are stored; every
+event is still counted and checked (see :meth:`EventLoader._create`).
+
+DuckDB options, checked: ``ignore_errors`` stays off (it drops records silently; a batch
+DuckDB refuses is bisected and the bad file decoded in Python, which reports each bad record);
+``maximum_object_size`` is raised only for a whole delivery object above 16 MB (joined
+arrays are read record by record; the limit made no measurable difference otherwise).
 """
 
 from __future__ import annotations
