@@ -244,6 +244,7 @@ def main() -> None:
     args = ap.parse_args()
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="tg-bench-"))
+    report: Path | None = None
     try:
         t0 = time.perf_counter()
         if not any(root.rglob("*.json.gz")):
@@ -258,8 +259,11 @@ def main() -> None:
             )
             n = int(out.strip() or 0)
             rows.append(("python json loop (gzip + json.load)", n, secs, cpu, rss, mem))
+        # A real file, not /dev/null: a writer that renames its temp file into place would
+        # replace the device (older trailguard versions did, as root).
+        report = Path(tempfile.mkdtemp(prefix="tg-bench-report-")) / "report.json"
         cmd = [sys.executable, "-c", "from trailguard.cli import main; main()", "scan",
-               str(root), "--format", "json", "--output", os.devnull, "--fail-on", "critical"]
+               str(root), "--format", "json", "--output", str(report), "--fail-on", "critical"]
         if args.cold_cache:
             os.environ["TRAILGUARD_CACHE_DIR"] = "off"
             label = "trailguard scan, all rules (no cache)"
@@ -289,6 +293,8 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+        if report is not None:
+            shutil.rmtree(report.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -138,7 +138,10 @@ SCAN_HELP = (
     "listing only the days within --since/--until) or from the LookupEvents API (--lookup).\n\n"
     "Exit codes: 0 no finding at or above --fail-on; 1 such findings (this wins when input was "
     "also skipped); 2 usage error, or input skipped (unreadable, corrupt or not CloudTrail: the "
-    "report is still written and lists what was skipped and why)."
+    "report is still written and lists what was skipped and why).\n\n"
+    "Compiled rules are cached in $XDG_CACHE_HOME/trailguard (~/.cache/trailguard) and reused "
+    "while the rules and trailguard are unchanged; TRAILGUARD_CACHE_DIR sets another folder, "
+    "or 'off'."
 )
 
 
