@@ -202,3 +202,19 @@ def test_explain_service_may_be_an_event_source(fixture_kb: Path) -> None:
     assert json.loads(out)["service"] == "cloudwatch"
     code, out, _ = invoke("explain", "DeleteTrail", "-s", "cloudtrail.amazonaws.com", "-f", "json")
     assert json.loads(out)["severity"] == "critical"  # the curated entry
+
+
+def test_read_only_basis_has_no_nested_brackets(fixture_kb: Path) -> None:
+    code, out, _ = invoke("explain", "ListUsers", "--service", "iam", "-f", "json")
+    basis = json.loads(out)["read_only_basis"]
+    assert "(" not in basis and ")" not in basis
+    code, out, _ = invoke("explain", "GetSessionToken", "-f", "json")
+    assert "credentials" in json.loads(out)["read_only_basis"]
+
+
+def test_uncurated_json_uses_event_name_like_curated(fixture_kb: Path) -> None:
+    code, out, _ = invoke("explain", "RunInstances", "-f", "json")
+    data = json.loads(out)
+    assert data["event_name"] == "RunInstances"
+    assert data["name"] == "RunInstances"  # kept for existing consumers
+    assert {"service", "event_source", "parameters", "curated"} <= set(data)

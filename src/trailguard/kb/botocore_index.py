@@ -52,7 +52,11 @@ NOT_READ_ONLY = frozenset(
         "GetDBAuthToken",
     }
 )
-READ_ONLY_BASIS = "inferred from the operation name (Get/List/Describe/... prefix)"
+# Why `read_only` is what it is; shown in parentheses, so no brackets inside.
+READ_ONLY_BASIS = (
+    "inferred from the operation name: only Get, List, Describe and similar names are reads"
+)
+CREDENTIAL_BASIS = "it issues credentials or tokens, although its name starts like a read"
 
 # CloudTrail events that are not API operations in any botocore model (sign-in and
 # CodeCommit Git events), so related-event references to them are still known names.
@@ -104,8 +108,12 @@ class OperationInfo:
     cli_reference: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, with a note that no curated guidance exists."""
-        data = asdict(self)
+        """A JSON-ready dict, with a note that no curated guidance exists.
+
+        The operation name is under ``event_name``, the key curated entries use; ``name`` is
+        kept for existing consumers.
+        """
+        data = {"event_name": self.name, **asdict(self)}
         data["curated"] = False
         data["note"] = "No curated guidance exists for this event yet; this is botocore's model."
         return data
@@ -322,7 +330,7 @@ def operation_info(service: str, operation: str) -> OperationInfo:
         service_full_name=svc_model.metadata.get("serviceFullName", service),
         event_source=event_source(service),
         read_only=is_read_only(operation),
-        read_only_basis=READ_ONLY_BASIS,
+        read_only_basis=CREDENTIAL_BASIS if operation in NOT_READ_ONLY else READ_ONLY_BASIS,
         documentation=summarize(model.documentation),
         parameters=params,
         pageable=operation in paginators(service),
