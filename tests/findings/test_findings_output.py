@@ -153,9 +153,9 @@ def test_table_detections_to_file(scan_full: Report, tmp_path: Path) -> None:
     assert stop < key  # critical before high
     assert "2026-11-20 12:40:05" in lines[key]  # last seen
     assert "user/alice" in lines[key] and "203.0.113.7" in lines[key]
-    assert "trailguard explain" in lines[2]  # column header
-    assert lines[key].rstrip(" │").endswith("CreateAccessKey")  # explain hint cell
-    assert "For what an event means and how to respond: trailguard explain NAME" in text
+    assert "trailguard explain" not in lines[2]  # no duplicate explain column
+    assert "│ CreateAccessKey" in lines[key]  # the event name is the explain key
+    assert "details (what an event means, how to respond): trailguard explain EVENT" in text
     assert "assumed-role/Admin/mallory" in text
     assert "3 finding(s) from 5 matched event(s): 1 critical, 1 high, 1 low" in text
     assert "logs/broken.json.gz: not gzip: bad magic" in text

@@ -44,44 +44,93 @@ def _where(f: Finding) -> str:
     return "/".join(x for x in (f.account_id, f.region) if x)
 
 
-def detections_table(findings: list[Finding]) -> Table:
-    """A table of detections, most urgent and most recent first."""
-    table = Table(title="Detections", show_lines=False, expand=False)
-    for name, kw in (
-        ("Severity", {}),
-        ("Count", {"justify": "right"}),
-        ("Last seen (UTC)", {"no_wrap": True}),
-        ("Rule", {}),
-        ("Event", {}),
-        ("Actor", {}),
-        ("Source IP", {}),
-        ("Target", {}),
-        ("Account/Region", {}),
-        ("trailguard explain", {"no_wrap": True}),
-    ):
-        table.add_column(name, overflow="fold", **kw)
-    for f in sort_findings(findings):
+# Terminal widths at which the lower-value columns appear: below WIDE_FROM the source IP and
+# account/region are left out (they are in every other format); below SPLIT_FROM rule, event,
+# actor and target share one "Finding" cell so severity, count, time and event stay whole.
+SPLIT_FROM = 140
+WIDE_FROM = 180
+
+
+def _event(f: Finding) -> str:
+    """The event name, which is also the ``trailguard explain`` key (said once below the table)."""
+    if f.event_name and f.explain and f.explain != f.event_name:
+        return f"{f.event_name} (explain {f.explain})"
+    return f.event_name or f.explain or ""
+
+
+def _col(table: Table, name: str, **kw: object) -> None:
+    """Add a column whose header never breaks inside a word."""
+    longest = max(len(w) for w in name.split())
+    kw.setdefault("overflow", "fold")
+    kw["min_width"] = max(int(kw.get("min_width", 0) or 0), longest)  # type: ignore[arg-type]
+    table.add_column(name, **kw)  # type: ignore[arg-type]
+
+
+def detections_table(findings: list[Finding], width: int = 200) -> Table:
+    """A table of detections, most urgent and most recent first, laid out for ``width`` columns.
+
+    Severity, count, last-seen time and event name never wrap; narrow terminals get fewer
+    columns (see SPLIT_FROM / WIDE_FROM) rather than columns squeezed to nothing.
+    """
+    rows = sort_findings(findings)
+    split = width < SPLIT_FROM
+    wide = width >= WIDE_FROM
+    event_w = max([len(printable(_event(f))) for f in rows] + [5])
+    table = Table(title="Detections", show_lines=split, expand=False,
+                  show_edge=not split, pad_edge=not split)
+    _col(table, "Severity", no_wrap=True)
+    _col(table, "Count", justify="right", no_wrap=True)
+    _col(table, "Last seen (UTC)", no_wrap=True, min_width=10)
+    if split:
+        _col(table, "Finding (rule, event, actor -> target)", ratio=1,
+             min_width=min(event_w, 40))
+    else:
+        _col(table, "Rule", ratio=3, min_width=12)
+        _col(table, "Event", no_wrap=event_w <= 40, min_width=min(event_w, 40))
+        _col(table, "Actor", ratio=3)
+        if wide:
+            _col(table, "Source IP")
+        _col(table, "Target", ratio=2)
+        if wide:
+            _col(table, "Account/Region", ratio=2)
+    for f in rows:
         actor = f.actor
-        table.add_row(
+        cells = [
             _t(f.severity.value, SEVERITY_STYLE[f.severity]),
             _t(f.count),
             _t(short_time(last_seen(f))),
-            _t(f.title),
-            _t(f.event_name or ""),
-            _t(actor_label(actor)),
-            _t(actor.source_ip if actor and actor.source_ip else ""),
-            _t(target_label(f)),
-            _t(_where(f)),
-            _t(f.explain or "", "dim"),
-        )
+        ]
+        if split:
+            cell = _t(f.title, "bold")
+            cell.append("\n")
+            cell.append(printable(_event(f)))
+            who, whom = actor_label(actor), target_label(f)
+            if who or whom:
+                cell.append("\n")
+                cell.append(printable(f"{who or '?'} -> {whom}" if whom else who), "dim")
+            cells.append(cell)
+        else:
+            cells += [_t(f.title), _t(_event(f)), _t(actor_label(actor))]
+            if wide:
+                cells.append(_t(actor.source_ip if actor and actor.source_ip else ""))
+            cells.append(_t(target_label(f)))
+            if wide:
+                cells.append(_t(_where(f)))
+        table.add_row(*cells)
     return table
 
 
-def posture_table(findings: list[Finding]) -> Table:
-    """A table of posture check results: failures first, then errors, then passes."""
-    table = Table(title="Posture checks", show_lines=False, expand=False)
-    for name in ("Status", "Severity", "Check", "Title", "CIS", "Failing resources", "Reason"):
-        table.add_column(name, overflow="fold")  # wrap long values, never cut them
+def posture_table(findings: list[Finding], width: int = 200) -> Table:
+    """A table of posture check results: failures first, then errors, then passes.
+
+    Status and severity never wrap; long values fold (never cut); headers stay whole.
+    """
+    table = Table(title="Posture checks", show_lines=width < SPLIT_FROM, expand=False)
+    _col(table, "Status", no_wrap=True)
+    _col(table, "Severity", no_wrap=True)
+    for name, ratio in (("Check", 3), ("Title", 3), ("CIS", 1), ("Failing resources", 2),
+                        ("Reason", 2)):
+        _col(table, name, ratio=ratio)  # wrap long values, never cut them
     for f in sort_findings(findings):
         failing = ""
         if f.status is Status.FAIL and f.resources:
@@ -116,7 +165,7 @@ def write_table(report: Report, stream: IO[str], *, terminal: bool) -> None:
     for rows, build in ((detections, detections_table), (posture, posture_table)):
         if not rows:
             continue
-        console.print(build(rows[:MAX_TABLE_ROWS]))
+        console.print(build(rows[:MAX_TABLE_ROWS], console.width))
         if len(rows) > MAX_TABLE_ROWS:
             console.print(_t(
                 f"{len(rows) - MAX_TABLE_ROWS} more finding(s) of lower urgency are not shown "
@@ -127,4 +176,4 @@ def write_table(report: Report, stream: IO[str], *, terminal: bool) -> None:
     for line in summary_lines(report):
         console.print(_t(line))
     if any(f.explain for f in report.findings):
-        console.print(_t("For what an event means and how to respond: trailguard explain NAME"))
+        console.print(_t("details (what an event means, how to respond): trailguard explain EVENT"))
