@@ -16,6 +16,7 @@ from trailguard.findings.model import Status
 from trailguard.remediate.apply import apply_plan
 from trailguard.remediate.config import PasswordFlags, RemediateConfig
 from trailguard.remediate.context import RemediationContext
+from trailguard.remediate.handlers import password_policy_params
 from trailguard.remediate.journal import JournalError, read_journal
 from trailguard.remediate.planner import PlanOptions, build_plan, merge_password_policy
 from trailguard.remediate.schema import ApiCall, PlanError, Step, validate_step
@@ -63,6 +64,66 @@ def test_no_password_policy_then_undo_deletes_it(aws, journal_dir) -> None:
     assert snapshot()["password_policy"]["MinimumPasswordLength"] == 14
     assert _undo(path).ok
     assert differences(before, snapshot()) == []
+
+
+def test_policy_without_expiry_or_reuse_prevention_is_restored_exactly(aws, journal_dir) -> None:
+    """AWS reports "no expiry" / "no reuse prevention" as 0 or leaves them out, but the API
+    accepts only 1 and up: undo must omit them (= off), not send the 0 back."""
+    iam = boto3.client("iam")
+    iam.update_account_password_policy(MinimumPasswordLength=10, RequireNumbers=True,
+                                       AllowUsersToChangePassword=True)
+    before = iam.get_account_password_policy()["PasswordPolicy"]
+    assert not before.get("MaxPasswordAge") and not before.get("PasswordReusePrevention")
+    plan, path = _cycle(journal_dir, ["iam_password_policy_minimum_length_14",
+                                      "iam_password_policy_reuse_24",
+                                      "iam_password_policy_expires_passwords_within_90_days_or_less"])
+    assert [s.handler for s in plan.steps] == ["password_policy"]
+    recorded = read_journal(path).entries[0].before["policy"]
+    assert not recorded.get("MaxPasswordAge")  # the trap: 0 (or absent) in the journal
+    changed = iam.get_account_password_policy()["PasswordPolicy"]
+    assert (changed["MaxPasswordAge"], changed["PasswordReusePrevention"]) == (90, 24)
+    result = _undo(path)
+    assert result.ok, result.failed
+    after = iam.get_account_password_policy()["PasswordPolicy"]
+    for field in sorted(set(before) | set(after)):
+        assert after.get(field) == before.get(field), field
+
+
+@pytest.mark.parametrize("recorded", [
+    {"MinimumPasswordLength": 8, "MaxPasswordAge": 0, "PasswordReusePrevention": 0,
+     "HardExpiry": False, "ExpirePasswords": False},
+    {"MinimumPasswordLength": 8, "MaxPasswordAge": None},
+    {"MinimumPasswordLength": 8},
+])
+def test_hand_written_zero_or_absent_fields_restore_without_error(aws, journal_dir,
+                                                                  recorded) -> None:
+    iam = boto3.client("iam")
+    iam.update_account_password_policy(MinimumPasswordLength=8)
+    _, path = _cycle(journal_dir, ["iam_password_policy_reuse_24"])
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    for line in lines:
+        if line["record"] == "before":
+            line["before"]["policy"] = recorded
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    result = _undo(path)
+    assert result.ok, result.failed
+    after = iam.get_account_password_policy()["PasswordPolicy"]
+    assert after["MinimumPasswordLength"] == 8
+    assert not after.get("MaxPasswordAge") and not after.get("PasswordReusePrevention")
+    assert after["HardExpiry"] is False and after["RequireSymbols"] is False
+
+
+def test_password_policy_params_drop_only_off_values() -> None:
+    assert password_policy_params({"MaxPasswordAge": 0, "PasswordReusePrevention": None,
+                                   "MinimumPasswordLength": 12, "ExpirePasswords": True,
+                                   "HardExpiry": True}) == {
+        "MinimumPasswordLength": 12, "RequireSymbols": False, "RequireNumbers": False,
+        "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
+        "AllowUsersToChangePassword": False, "HardExpiry": True}
+    assert password_policy_params({"MaxPasswordAge": 90, "PasswordReusePrevention": 5}) == {
+        "RequireSymbols": False, "RequireNumbers": False, "RequireUppercaseCharacters": False,
+        "RequireLowercaseCharacters": False, "AllowUsersToChangePassword": False,
+        "HardExpiry": False, "MaxPasswordAge": 90, "PasswordReusePrevention": 5}
 
 
 def test_existing_trail_gets_what_it_lacks_and_undo_restores(aws, journal_dir) -> None:

@@ -96,6 +96,22 @@ def test_apply_then_undo_restores(run) -> None:
     assert res.exit_code == 2 and "only apply journals can be undone" in res.output
 
 
+def test_cli_undo_restores_a_policy_without_expiry_or_reuse_prevention(run) -> None:
+    """The journal of a real run holds MaxPasswordAge 0 / no reuse prevention; undo works."""
+    iam = boto3.client("iam")
+    iam.update_account_password_policy(MinimumPasswordLength=9, RequireSymbols=True)
+    before = iam.get_account_password_policy()["PasswordPolicy"]
+    res = run("remediate", "--check", "iam_password_policy_reuse_24", "--check",
+              "iam_password_policy_expires_passwords_within_90_days_or_less", "--apply",
+              input="y\n")
+    assert res.exit_code == 0, res.output
+    assert iam.get_account_password_policy()["PasswordPolicy"]["MaxPasswordAge"] == 90
+    res = run("undo", str(_journal(res.output)), "--yes")
+    assert res.exit_code == 0, res.output
+    assert "restored the previous password policy" in res.output
+    assert iam.get_account_password_policy()["PasswordPolicy"] == before
+
+
 def test_failure_mid_apply_prints_the_undo_command(run) -> None:
     build_noncompliant(console_user=False)
     before = snapshot()

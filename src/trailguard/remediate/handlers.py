@@ -26,6 +26,9 @@ PASSWORD_POLICY_FIELDS = (
     "RequireLowercaseCharacters", "AllowUsersToChangePassword", "MaxPasswordAge",
     "PasswordReusePrevention", "HardExpiry",
 )
+# Integer fields whose "off" state AWS reports as 0 or leaves out, while the API accepts only
+# values from its minimum up: an omitted parameter is set to the AWS default, which is "off".
+_POLICY_MINIMUMS = {"MinimumPasswordLength": 6, "MaxPasswordAge": 1, "PasswordReusePrevention": 1}
 _GONE = ("NoSuchEntity", "NoSuchBucket", "NoSuchBucketPolicy", "TrailNotFoundException",
          "ResourceNotFoundException", "NotFound", "NotFoundException", "404")
 
@@ -72,6 +75,34 @@ def read_password_policy(ctx: RemediationContext) -> dict[str, Any] | None:
     return {k: policy[k] for k in PASSWORD_POLICY_FIELDS if k in policy}
 
 
+def password_policy_params(policy: dict[str, Any]) -> dict[str, Any]:
+    """UpdateAccountPasswordPolicy parameters that set exactly ``policy``.
+
+    ``policy`` is in GetAccountPasswordPolicy form (or as a journal recorded it): "no expiry" is
+    MaxPasswordAge 0 or absent, "no reuse prevention" PasswordReusePrevention 0 or absent. The
+    API rejects 0 (minimum 1) and sets every omitted parameter to its default, so 0/None integers
+    are left out (default = off), read-only fields (ExpirePasswords) are dropped, and every
+    boolean is passed explicitly.
+    """
+    params: dict[str, Any] = {}
+    for key in PASSWORD_POLICY_FIELDS:
+        value = policy.get(key)
+        if key in _POLICY_MINIMUMS:
+            if value is None or isinstance(value, bool) or int(value) < _POLICY_MINIMUMS[key]:
+                continue
+            params[key] = int(value)
+        else:
+            params[key] = bool(value)
+    return params
+
+
+def same_password_policy(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """True when two policies (GetAccountPasswordPolicy form, or None) have the same effect."""
+    if a is None or b is None:
+        return a is None and b is None
+    return password_policy_params(a) == password_policy_params(b)
+
+
 @handler("password_policy")
 class _PasswordPolicy:
     @staticmethod
@@ -88,7 +119,7 @@ class _PasswordPolicy:
                 if not _gone(exc):
                     raise
             return ["deleted the password policy (there was none before)"]
-        _iam(ctx).update_account_password_policy(**previous)
+        _iam(ctx).update_account_password_policy(**password_policy_params(previous))
         return ["restored the previous password policy"]
 
 
@@ -529,7 +560,8 @@ class _TopicSubscribe:
         return notes
 
 
-_RULE_FIELDS = ("EventPattern", "State", "Description", "EventBusName")
+_RULE_FIELDS = ("EventPattern", "ScheduleExpression", "State", "Description", "RoleArn",
+                "EventBusName")
 
 
 def read_rule(ctx: RemediationContext, name: str, region: str) -> dict[str, Any] | None:

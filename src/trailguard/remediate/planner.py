@@ -118,8 +118,8 @@ def merge_password_policy(current: dict[str, Any] | None, want: PasswordPolicyCo
     """
     cur = current or {}
     ages = [a for a in (cur.get("MaxPasswordAge"), want.max_age_days) if a]
-    return {
-        "MinimumPasswordLength": max(cur.get("MinimumPasswordLength", 0), want.minimum_length),
+    merged = {
+        "MinimumPasswordLength": max(cur.get("MinimumPasswordLength") or 0, want.minimum_length),
         "RequireSymbols": bool(cur.get("RequireSymbols")) or flags.require_symbols,
         "RequireNumbers": bool(cur.get("RequireNumbers")) or flags.require_numbers,
         "RequireUppercaseCharacters":
@@ -128,11 +128,12 @@ def merge_password_policy(current: dict[str, Any] | None, want: PasswordPolicyCo
             bool(cur.get("RequireLowercaseCharacters")) or flags.require_lowercase,
         "AllowUsersToChangePassword":
             bool(cur.get("AllowUsersToChangePassword")) or flags.allow_users_to_change,
-        "MaxPasswordAge": min(ages),
-        "PasswordReusePrevention": max(cur.get("PasswordReusePrevention", 0),
-                                       want.reuse_prevention),
+        "MaxPasswordAge": min(ages) if ages else None,
+        "PasswordReusePrevention": max(cur.get("PasswordReusePrevention") or 0,
+                                       want.reuse_prevention or 0),
         "HardExpiry": bool(cur.get("HardExpiry")) or flags.hard_expiry,
     }
+    return h.password_policy_params(merged)  # 0 = off is sent as "omitted", as the API wants
 
 
 def _policy_ids() -> list[str]:
@@ -147,7 +148,7 @@ def plan_password_policy(p: Planning) -> None:
     current = h.read_password_policy(p.ctx)
     want = merge_password_policy(current, p.audit_config.password_policy,
                                  p.config.password_policy)
-    if current is not None and all(current.get(k) == v for k, v in want.items()):
+    if h.same_password_policy(current, want):
         return
     p.step("password-policy", "password_policy", "account password policy",
            [_call("iam", "UpdateAccountPasswordPolicy", p.ctx.region, **want)], {},
