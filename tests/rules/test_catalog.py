@@ -44,15 +44,15 @@ def test_rules_are_cloudtrail_sigma_with_attack_tags(catalog) -> None:
         assert info.techniques, info.title
         assert info.tactics, info.title
         assert rule.author == "trailguard"
-        assert info.level in ("informational", "low", "medium", "high")
+        assert info.level in ("informational", "low", "medium", "high", "critical")
 
 
 @pytest.mark.parametrize(
     ("name", "level"),
     [
         ("tg_iam_deactivate_mfa_device", "high"),
-        ("tg_cloudtrail_stop_logging", "high"),
-        ("tg_cloudtrail_delete_trail", "high"),
+        ("tg_cloudtrail_stop_logging", "critical"),
+        ("tg_cloudtrail_delete_trail", "critical"),
         ("tg_iam_change_password", "low"),
         ("tg_signin_console_login", "informational"),
     ],
@@ -254,6 +254,8 @@ def test_per_event_rule_level_stays_near_the_knowledge_base_severity(catalog) ->
         rule_rank = SEVERITY_ORDER.index(info.level.replace("informational", "info"))
         kb_rank = SEVERITY_ORDER.index(entry.severity.value)
         assert abs(rule_rank - kb_rank) <= 1, (info.title, info.level, entry.severity.value)
+        if entry.severity.value == "critical":  # what `explain` calls critical, scan does too
+            assert info.level == "critical", (info.title, info.level)
         checked += 1
     assert checked == len(CURATED_EVENTS)
 
@@ -286,6 +288,6 @@ def test_rules_for_an_event_most_severe_first(catalog) -> None:
     assert "tg_iam_credential_deletion" not in names  # correlation input, never alerts alone
     levels = [i.level for i in rules]
     assert levels == sorted(
-        levels, key=["informational", "low", "medium", "high"].index, reverse=True
+        levels, key=["informational", "low", "medium", "high", "critical"].index, reverse=True
     )
     assert catalog.for_event("ListUsers") == []

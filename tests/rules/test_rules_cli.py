@@ -20,7 +20,7 @@ def test_json_listing_has_every_alerting_rule(catalog) -> None:
     rules = json.loads(result.stdout)
     assert len(rules) == sum(1 for i in catalog.rules if i.kind != "correlation-input")
     stop = next(r for r in rules if r["title"] == "CloudTrail Logging Stopped")
-    assert stop["level"] == "high"
+    assert stop["level"] == "critical"  # as the knowledge base rates StopLogging
     assert stop["techniques"] == ["T1562.008"]
     assert stop["event_names"] == ["StopLogging"]
     assert stop["explain"] == ["StopLogging"]
