@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from trailguard.kb import render
@@ -35,6 +35,20 @@ class ListFormat(StrEnum):
 def _fail(message: str, code: int) -> typer.Exit:
     Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def print_text(renderable: RenderableType, console: Console | None = None) -> None:
+    """Print rich output so that code survives copy-paste: long lines overflow instead of
+    being cut, and when stdout is not a terminal no line carries trailing padding."""
+    console = console or Console()
+    if console.is_terminal:
+        console.print(renderable, crop=False)
+        return
+    with console.capture() as capture:
+        console.print(renderable, crop=False)
+    lines = capture.get().splitlines()
+    console.file.write("".join(line.rstrip() + "\n" for line in lines))
+    console.file.flush()
 
 
 def explain_command(
@@ -66,14 +80,14 @@ def explain_command(
         elif fmt is OutputFormat.markdown:
             typer.echo(render.entry_markdown(found), nl=False)
         else:
-            Console().print(render.entry_text(found))
+            print_text(render.entry_text(found))
         return
     if fmt is OutputFormat.json:
         typer.echo(render.operation_json(found))
     elif fmt is OutputFormat.markdown:
         typer.echo(render.operation_markdown(found), nl=False)
     else:
-        Console().print(render.operation_text(found))
+        print_text(render.operation_text(found))
 
 
 def events_command(
@@ -131,7 +145,7 @@ def events_command(
             ", ".join(t.id for t in e.mitre_attack),
             render.title_line(e),
         )
-    Console().print(table)
+    print_text(table)
 
 
 def docs_build_command(

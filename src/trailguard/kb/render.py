@@ -8,6 +8,7 @@ Hardening with Console / CLI / Python), and JSON is the entry itself.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
@@ -69,9 +70,15 @@ def _numbered(items: Sequence[str]) -> Table:
     return grid
 
 
-def _code(code: str, language: str) -> Padding:
-    syntax = Syntax(code.rstrip("\n"), language, word_wrap=True, background_color="default")
-    return Padding(syntax, (0, 0, 0, 2))
+def _code(code: str, language: str) -> Text:
+    """A highlighted code block that never wraps, is never cut and is not indented, so a
+    snippet copied from the terminal is valid code (long lines overflow the width)."""
+    syntax = Syntax(code.rstrip("\n"), language, background_color="default")
+    text = syntax.highlight(code.rstrip("\n"))
+    text.rstrip()
+    text.no_wrap = True
+    text.overflow = "ignore"
+    return text
 
 
 def _action_text(number: int, action: Action) -> list[RenderableType]:
@@ -83,8 +90,8 @@ def _action_text(number: int, action: Action) -> list[RenderableType]:
         Text("AWS CLI", style="bold underline"),
     ]
     for cmd in action.cli:
-        out.append(Padding(Text(f"# {cmd.explain}", style="dim"), (0, 0, 0, 2)))
-        out.append(_code(cmd.command, "bash"))
+        comment = "\n".join(f"# {line}" for line in textwrap.wrap(cmd.explain, 76))
+        out.append(_code(f"{comment}\n{cmd.command}", "bash"))
     out.append(Text("Python (boto3)", style="bold underline"))
     out.append(_code(action.boto3.code, "python"))
     if action.boto3.moto.skip_reason:
