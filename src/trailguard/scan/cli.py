@@ -136,8 +136,12 @@ SCAN_HELP = (
     "output (the format is detected, not configured) from disk, from S3 "
     "(s3://bucket/prefix, walking AWSLogs/\\[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD and "
     "listing only the days within --since/--until) or from the LookupEvents API (--lookup).\n\n"
+    "Inside folders only *.json, *.jsonl, *.ndjson and *.gz files are read; other files are "
+    "counted in the summary as 'not scanned (extension)'. A file named directly is read "
+    "whatever its name. A UTF-8 byte-order mark is accepted.\n\n"
     "Exit codes: 0 no finding at or above --fail-on; 1 such findings (this wins when input was "
-    "also skipped); 2 usage error, or input skipped (unreadable, corrupt or not CloudTrail: the "
+    "also skipped); 2 usage error, no CloudTrail log file found under a SOURCE, or input "
+    "skipped (unreadable, corrupt or not CloudTrail: the "
     "report is still written and lists what was skipped and why).\n\n"
     "Compiled rules are cached in $XDG_CACHE_HOME/trailguard (~/.cache/trailguard) and reused "
     "while the rules and trailguard are unchanged; TRAILGUARD_CACHE_DIR sets another folder, "
@@ -216,6 +220,8 @@ def scan_command(
     accounts = frozenset(account or [])
     regions = frozenset(region or [])
     notes: list[str] = []
+    empty: list[str] = []  # sources under which no log file was found at all
+    not_scanned: list[Path] = []  # files inside folders left out for their extension
 
     from trailguard.scan.engine import Scanner
 
@@ -234,9 +240,10 @@ def scan_command(
             for source in sources:
                 if source.startswith("s3://"):
                     session = session or _session(profile, region)
-                    _scan_s3(scanner, session, source, t_since, t_until, accounts, regions, notes)
+                    _scan_s3(scanner, session, source, t_since, t_until, accounts, regions, notes,
+                             empty)
                 else:
-                    _scan_local(scanner, source)
+                    _scan_local(scanner, source, empty, not_scanned)
             if lookup:
                 session = session or _session(profile, region)
                 _scan_lookup(scanner, session, t_since or now - LOOKUP_WINDOW, t_until or now,
@@ -250,11 +257,17 @@ def scan_command(
             scanner.close()
 
     stats = scanner.stats
+    for source in empty:
+        stats.skip(source, "no CloudTrail log files found here")
+    report_stats = stats.as_dict()
+    if not_scanned:
+        report_stats["files_not_scanned_extension"] = len(not_scanned)
+        notes.append(_not_scanned_note(not_scanned))
     report = Report(
         command="scan",
         generated_at=datetime.now(UTC),
         findings=findings,
-        stats=stats.as_dict(),
+        stats=report_stats,
         skipped=stats.skipped,
     )
     from trailguard.findings.output import write_report
@@ -264,6 +277,8 @@ def scan_command(
     except OSError as exc:
         raise _usage(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     _print_summary(stats, findings, notes)
+    for source in empty:
+        _err().print(f"error: no CloudTrail log files found under {source}", markup=False)
     if _fail_rank(findings, Severity(fail_on.value)):
         raise typer.Exit(EXIT_FINDINGS)
     if stats.data_skipped:
@@ -317,12 +332,24 @@ def _session(profile: str | None, regions: list[str] | None) -> Any:
         raise _usage(str(exc)) from None
 
 
-def _scan_local(scanner: Any, source: str) -> None:
-    from trailguard.scan.inputs import expand_local
+def _not_scanned_note(paths: list[Path]) -> str:
+    from trailguard.scan.inputs import LOG_SUFFIXES
 
-    inputs, problems = expand_local(source)
+    shown = ", ".join(str(p) for p in paths[:3]) + (f" +{len(paths) - 3} more" if len(paths) > 3
+                                                    else "")
+    return (f"{len(paths)} file(s) not scanned (extension): {shown}; inside folders only "
+            f"{', '.join('*' + x for x in LOG_SUFFIXES)} are read, name a file to scan it")
+
+
+def _scan_local(scanner: Any, source: str, empty: list[str], not_scanned: list[Path]) -> None:
+    from trailguard.scan.inputs import expand_local_counted
+
+    inputs, problems, ignored = expand_local_counted(source)
     for name, reason in problems:
         scanner.stats.skip(name, reason)
+    not_scanned.extend(ignored)
+    if not inputs and not problems:
+        empty.append(source)
     scanner.scan_inputs(inputs, source)
 
 
@@ -335,6 +362,7 @@ def _scan_s3(
     accounts: frozenset[str],
     regions: frozenset[str],
     notes: list[str],
+    empty: list[str],
 ) -> None:
     from trailguard.aws import make_client
     from trailguard.scan.inputs import UsageError
@@ -347,16 +375,23 @@ def _scan_s3(
     client = make_client(session, "s3")
     walker = S3Walker(client, url, since, until, accounts, regions)
 
+    objects = 0
+
     def counted() -> Iterator[Any]:
+        nonlocal objects
         seen = walker.list_calls
         for obj in walker:
+            objects += 1
             scanner.stats.api_calls += walker.list_calls - seen
             seen = walker.list_calls
             yield obj
         scanner.stats.api_calls += walker.list_calls - seen
 
+    skipped_before = scanner.stats.files_skipped
     scanner.scan_inputs(counted(), url)
     notes.extend(walker.notes)
+    if not objects and scanner.stats.files_skipped == skipped_before:  # not a listing error
+        empty.append(url + (" (within --since/--until)" if since or until else ""))
 
 
 def _scan_lookup(

@@ -65,6 +65,10 @@ class Decoded:
 # --------------------------------------------------------------------------- head sniffing
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def read_head(raw: bytes, limit: int = HEAD_BYTES) -> bytes:
     """Return up to ``limit`` bytes of decompressed content from the first bytes of an input.
 
@@ -178,6 +182,16 @@ def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
         head = content.peek(HEAD_BYTES)[:HEAD_BYTES]  # type: ignore[attr-defined]
     except GZIP_ERRORS as exc:
         raise InputError(f"corrupt or truncated gzip data ({exc or type(exc).__name__})") from None
+    if head[:3] == UTF8_BOM:  # PowerShell and Windows editors write one
+        content.read(3)
+        head = content.peek(HEAD_BYTES)[:HEAD_BYTES]  # type: ignore[attr-defined]
+    elif head[:2] in UTF16_BOMS:  # PowerShell 5 Out-File / redirection: UTF-16
+        try:
+            data = _read_all(content).decode("utf-16").encode("utf-8")
+        except UnicodeError as exc:
+            raise InputError(f"not valid UTF-16 text ({exc.reason})") from None
+        yield from decode_stream(name, io.BytesIO(data))
+        return
     text = head.lstrip()
     if not text:
         raise InputError("empty file")

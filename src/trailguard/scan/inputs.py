@@ -87,32 +87,56 @@ def expand_local(source: str) -> tuple[list[LocalInput], list[tuple[str, str]]]:
     """Expand a file, folder (recursively) or glob into inputs.
 
     Returns ``(inputs, problems)`` where problems are ``(source, reason)`` pairs for
-    arguments that name nothing readable.
+    arguments that name nothing readable. See :func:`expand_local_counted` for the files a
+    folder walk leaves out.
+    """
+    inputs, problems, _ignored = expand_local_counted(source)
+    return inputs, problems
+
+
+def expand_local_counted(
+    source: str,
+) -> tuple[list[LocalInput], list[tuple[str, str]], list[Path]]:
+    """Like :func:`expand_local`, plus the files inside folders not scanned for their extension.
+
+    Inside a folder only names ending in LOG_SUFFIXES are read (a folder may hold notes,
+    exports, other tools' logs); the others are returned so the caller can count and name
+    them instead of ignoring them silently. Hidden files (``.DS_Store``) are not counted. A
+    file named directly (or matched by a glob) is always read, whatever its name.
     """
     path = Path(source).expanduser()
     if path.is_file():
-        return [LocalInput(path)], []
+        return [LocalInput(path)], [], []
+    ignored: list[Path] = []
     if path.is_dir():
-        return [LocalInput(p) for p in _walk(path)], []
+        return [LocalInput(p) for p in _walk(path, ignored)], [], ignored
     if _GLOB_CHARS & set(source):
         found: list[LocalInput] = []
+        matched = False
         for match in sorted(glob.glob(os.path.expanduser(source), recursive=True)):
             mpath = Path(match)
             if mpath.is_dir():
-                found.extend(LocalInput(p) for p in _walk(mpath))
+                matched = True
+                found.extend(LocalInput(p) for p in _walk(mpath, ignored))
             elif mpath.is_file():
+                matched = True
                 found.append(LocalInput(mpath))
-        if found:
-            return found, []
-        return [], [(source, "no files match this pattern")]
+        if matched:
+            return found, [], ignored
+        return [], [(source, "no files match this pattern")], []
     if path.exists():
-        return [], [(source, "not a regular file or folder")]
-    return [], [(source, "no such file or folder")]
+        return [], [(source, "not a regular file or folder")], []
+    return [], [(source, "no such file or folder")], []
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, ignored: list[Path] | None = None) -> Iterator[Path]:
+    """Log files under ``root`` in name order; other non-hidden files go to ``ignored``."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for fname in sorted(filenames):
-            if fname.lower().endswith(LOG_SUFFIXES) and not fname.startswith("."):
+            if fname.startswith("."):
+                continue
+            if fname.lower().endswith(LOG_SUFFIXES):
                 yield Path(dirpath) / fname
+            elif ignored is not None:
+                ignored.append(Path(dirpath) / fname)
