@@ -89,13 +89,46 @@ def test_explain_get_session_token_is_not_read_only(fixture_kb: Path) -> None:
     assert json.loads(out)["read_only"] is False
 
 
-def test_explain_ambiguous_name_lists_services_and_service_picks_one(fixture_kb: Path) -> None:
-    code, out, _ = invoke("explain", "CreateTags", "-f", "json")
+@pytest.mark.parametrize(
+    ("event", "service", "also"),
+    [
+        ("GetObject", "s3", "mediastore-data"),
+        ("CreateUser", "iam", "appstream"),
+        ("DeleteBucket", "s3", "lightsail"),
+        ("CreateTags", "ec2", "workspaces"),
+    ],
+)
+def test_explain_ambiguous_name_defaults_to_the_common_service(
+    fixture_kb: Path, event: str, service: str, also: str
+) -> None:
+    code, out, _ = invoke("explain", event, "-f", "json")
     assert code == 0
-    services = {d["service"] for d in json.loads(out)}
-    assert {"ec2", "workspaces"} <= services
+    data = json.loads(out)
+    assert data["service"] == service
+    assert also in data["other_services"] and service not in data["other_services"]
+    assert f"showing {service}" in data["ambiguity"]
+    code, out, _ = invoke("explain", event)
+    first = out.lstrip().splitlines()[0]
+    assert first.startswith(f"{event} exists in {len(data['other_services']) + 1} services; ")
+    assert f"showing {service}; choose with --service" in first
+    code, md, _ = invoke("explain", event, "-f", "markdown")
+    assert md.startswith(f"> **{event} exists in")
+
+
+def test_explain_ambiguous_without_common_service_lists_all(fixture_kb: Path) -> None:
+    code, out, _ = invoke("explain", "UpdateFindings", "-f", "json")
+    assert code == 0
+    assert {d["service"] for d in json.loads(out)} == {"accessanalyzer", "securityhub"}
+    code, out, _ = invoke("explain", "UpdateFindings")
+    assert out.splitlines()[0].startswith("UpdateFindings exists in 2 services")
+
+
+def test_explain_service_picks_one_of_an_ambiguous_name(fixture_kb: Path) -> None:
+    code, out, _ = invoke("explain", "CreateTags", "--service", "workspaces", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["service"] == "workspaces" and "other_services" not in data
     code, out, _ = invoke("explain", "CreateTags", "--service", "ec2", "-f", "json")
-    assert code == 0
     assert json.loads(out)["service"] == "ec2"
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from trailguard.kb import render
 from trailguard.kb.loader import KnowledgeBaseError
-from trailguard.kb.lookup import UnknownEventError, filter_entries, resolve
+from trailguard.kb.lookup import UnknownEventError, choose, filter_entries, resolve
 from trailguard.kb.schema import Entry, Severity
 
 
@@ -82,12 +82,13 @@ def explain_command(
         else:
             print_text(render.entry_text(found))
         return
+    choice = choose(found)
     if fmt is OutputFormat.json:
-        typer.echo(render.operation_json(found))
+        typer.echo(render.operation_json(choice.shown, choice.others, choice.note))
     elif fmt is OutputFormat.markdown:
-        typer.echo(render.operation_markdown(found), nl=False)
+        typer.echo(render.operation_markdown(choice.shown, choice.note), nl=False)
     else:
-        print_text(render.operation_text(found))
+        print_text(render.operation_text(choice.shown, choice.note))
 
 
 def events_command(

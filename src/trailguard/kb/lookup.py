@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 
 from trailguard.kb import botocore_index as bi
 from trailguard.kb.loader import get_entry, load_entries
@@ -15,6 +16,78 @@ class UnknownEventError(LookupError):
     def __init__(self, message: str, suggestions: list[str]) -> None:
         super().__init__(message)
         self.suggestions = suggestions
+
+
+# Services responders and attackers touch most, most common first: when an uncurated name
+# exists in several services and no --service is given, the first of these that has it is
+# the default answer (CreateTags -> ec2, GetObject -> s3, CreateUser -> iam).
+PREFERRED_SERVICES = (
+    "s3",
+    "iam",
+    "ec2",
+    "sts",
+    "lambda",
+    "kms",
+    "cloudtrail",
+    "organizations",
+    "secretsmanager",
+    "ssm",
+    "logs",
+    "cloudwatch",
+    "events",
+    "sns",
+    "sqs",
+    "dynamodb",
+    "rds",
+    "ecr",
+    "ecs",
+    "eks",
+    "guardduty",
+    "config",
+    "route53",
+    "cloudformation",
+    "sso-admin",
+    "identitystore",
+    "cognito-idp",
+    "apigateway",
+    "elbv2",
+    "backup",
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which service's operation to show for an uncurated name, and what else has it."""
+
+    shown: list[bi.OperationInfo]
+    others: list[str] = field(default_factory=list)
+
+    @property
+    def note(self) -> str | None:
+        """``CreateTags exists in 7 services; showing ec2; ...`` when the name is ambiguous."""
+        if len(self.shown) > 1:
+            return (
+                f"{self.shown[0].name} exists in {len(self.shown)} services "
+                f"({', '.join(i.service for i in self.shown)}); choose one with --service"
+            )
+        if self.others:
+            return (
+                f"{self.shown[0].name} exists in {len(self.others) + 1} services; showing "
+                f"{self.shown[0].service}; choose with --service "
+                f"({', '.join(self.others)})"
+            )
+        return None
+
+
+def choose(infos: list[bi.OperationInfo]) -> Choice:
+    """The default answer among services sharing an operation name: the most common service
+    (PREFERRED_SERVICES) alone, else every service so the user can pick."""
+    rank = {svc: i for i, svc in enumerate(PREFERRED_SERVICES)}
+    ranked = [i for i in infos if i.service in rank]
+    if len(infos) < 2 or not ranked:
+        return Choice(list(infos))
+    best = min(ranked, key=lambda i: rank[i.service])
+    return Choice([best], [i.service for i in infos if i is not best])
 
 
 def resolve(event: str, service: str | None = None) -> Entry | list[bi.OperationInfo]:

@@ -156,9 +156,12 @@ def entry_text(entry: Entry) -> RenderableType:
     return Group(*parts)
 
 
-def operation_text(infos: Sequence[OperationInfo]) -> RenderableType:
-    """The botocore fallback for one or more services sharing an operation name."""
+def operation_text(infos: Sequence[OperationInfo], note: str | None = None) -> RenderableType:
+    """The botocore fallback for one or more services sharing an operation name; `note`
+    (which services share the name) comes first."""
     parts: list[RenderableType] = []
+    if note:
+        parts.append(Text(note + ".", style="bold yellow"))
     for info in infos:
         ro = "read-only" if info.read_only else "may change state"
         header = Text.assemble(
@@ -186,15 +189,6 @@ def operation_text(infos: Sequence[OperationInfo]) -> RenderableType:
             if info.pageable:
                 parts.append(Text("Pageable: use a paginator to read every page."))
         parts.append(Text(f"CLI reference: {info.cli_reference}", style="dim"))
-    if len(infos) > 1:
-        services = ", ".join(i.service for i in infos)
-        parts.append(
-            Text(
-                f"{infos[0].name} exists in {len(infos)} services ({services}): "
-                "add --service S for its parameters.",
-                style="bold",
-            )
-        )
     return Group(*parts)
 
 
@@ -277,9 +271,9 @@ def entry_markdown(entry: Entry) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def operation_markdown(infos: Sequence[OperationInfo]) -> str:
-    """The botocore fallback as Markdown."""
-    lines: list[str] = []
+def operation_markdown(infos: Sequence[OperationInfo], note: str | None = None) -> str:
+    """The botocore fallback as Markdown; `note` (which services share the name) first."""
+    lines: list[str] = [f"> **{note}.**", ""] if note else []
     for info in infos:
         lines += [
             f"# {info.name} ({info.service})",
@@ -304,9 +298,6 @@ def operation_markdown(infos: Sequence[OperationInfo]) -> str:
                 lines.append("No request parameters.")
             lines.append("")
         lines += ["## References", "", f"- [AWS CLI reference]({info.cli_reference})", ""]
-    if len(infos) > 1:
-        services = ", ".join(i.service for i in infos)
-        lines.append(f"`{infos[0].name}` exists in {len(infos)} services ({services}).")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -318,7 +309,18 @@ def entry_json(entry: Entry) -> str:
     return entry.model_dump_json(indent=2)
 
 
-def operation_json(infos: Sequence[OperationInfo]) -> str:
-    """The botocore fallback as JSON: one object, or a list when several services match."""
+def operation_json(
+    infos: Sequence[OperationInfo], others: Sequence[str] = (), note: str | None = None
+) -> str:
+    """The botocore fallback as JSON: one object, or a list when several services are shown.
+
+    A single object shown for a name other services share carries ``other_services`` and
+    the ``ambiguity`` note.
+    """
     data = [i.to_dict() for i in infos]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2)
+    if len(data) == 1:
+        if others:
+            data[0]["other_services"] = list(others)
+            data[0]["ambiguity"] = note
+        return json.dumps(data[0], indent=2)
+    return json.dumps(data, indent=2)
