@@ -260,6 +260,12 @@ def scan_command(
     for source in empty:
         stats.skip(source, "no CloudTrail log files found here")
     report_stats = stats.as_dict()
+    # counted by the loader when a window is set (EventLoader.untimed; 0 while it lacks it)
+    untimed = getattr(getattr(scanner, "loader", None), "untimed", 0) if t_since or t_until else 0
+    if untimed:
+        report_stats["records_without_event_time"] = untimed
+        notes.append(f"records without a readable eventTime: {untimed:,} (kept: --since/--until "
+                     "cannot place them, so they are scanned rather than dropped)")
     if not_scanned:
         report_stats["files_not_scanned_extension"] = len(not_scanned)
         notes.append(_not_scanned_note(not_scanned))
