@@ -123,6 +123,9 @@ def test_no_rules_fail_every_alerting_check_listing_events(aws, audit) -> None:
     assert all(f.status is Status.FAIL for f in found.values())
     d = found["alerting_cloudtrail_changes"].resources[0].details
     assert d["uncovered_events"] == ["StopLogging", "DeleteTrail", "UpdateTrail"]
+    assert found["alerting_cloudtrail_changes"].reason == (
+        "no enabled EventBridge rule or alarmed metric filter matches StopLogging, DeleteTrail, "
+        "UpdateTrail (regions read: us-east-1)")
     assert found["alerting_cloudtrail_changes"].cis == ["4.5"]
 
 
@@ -203,6 +206,18 @@ def test_metric_filter_without_alarm_does_not_count(aws, audit) -> None:
     f = audit("alerting_root_usage")["alerting_root_usage"]
     assert f.status is Status.FAIL
     assert f.resources[0].details["uncovered_events"] == ["root ConsoleLogin", "root API call"]
+    assert f.reason.endswith("metric filter RootUsage on cloudtrail has no alarm on its metric")
+
+
+def test_alarm_to_an_unsubscribed_topic_is_the_reason(aws, audit) -> None:
+    _cis_metric_filter("RootUsage", CIS_ROOT)
+    sns = boto3.client("sns")
+    for sub in sns.list_subscriptions_by_topic(TopicArn=TOPIC)["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.reason == ("no alert reaches anyone for root ConsoleLogin, root API call: alarm "
+                        f"RootUsage notifies topic {TOPIC} which has no confirmed subscription")
 
 
 @pytest.mark.parametrize("topic", ["missing", "unsubscribed"])
@@ -215,6 +230,10 @@ def test_alerts_to_a_topic_nobody_reads_do_not_count(aws, audit, topic: str) -> 
         _topic(subscribed=False)
     f = audit("alerting_password_policy_deletion")["alerting_password_policy_deletion"]
     assert f.status is Status.FAIL
+    why = "has no confirmed subscription" if topic == "unsubscribed" else "does not exist"
+    assert f.reason == ("no alert reaches anyone for DeleteAccountPasswordPolicy: rule pp "
+                        f"(us-east-1) targets topic {TOPIC} which {why}")
+    assert f.resources[0].details["alerting_nobody"] == [f.reason.split(": ", 1)[1]]
 
 
 def test_non_sns_targets_count(aws, audit) -> None:

@@ -136,3 +136,31 @@ def test_summary_groups_errors_sharing_a_reason() -> None:
     assert lines[0] == "PASS     0"
     assert lines[2] == "ERROR    3  (3 high)"
     assert lines[3:] == ["ERROR [1] 2 checks: denied", "ERROR [1] c: other"]
+
+
+def _one_line_exit_2(r, message: str) -> None:
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert "ERROR" not in r.stdout and "iam_root_mfa_enabled" not in r.stdout
+
+
+def test_no_credentials_is_one_clear_line(aws, monkeypatch) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    r = runner.invoke(app, ["audit"])
+    _one_line_exit_2(r, "no AWS credentials found; use --profile")
+
+
+def test_rejected_credentials_are_one_clear_line(aws, enforce_auth) -> None:
+    enforce_auth()  # moto now checks keys: the fixture's "testing" key is unknown
+    r = runner.invoke(app, ["audit", "--format", "json"])
+    _one_line_exit_2(r, "the AWS credentials were rejected (InvalidClientTokenId")
+
+
+def test_unreachable_endpoint_is_one_clear_line(aws, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: refused
+    r = runner.invoke(app, ["audit"])
+    _one_line_exit_2(r, "cannot reach AWS")

@@ -19,7 +19,14 @@ from trailguard.audit.accounts import audit_accounts, org_account_ids, parse_acc
 from trailguard.audit.catalog import load_catalog
 from trailguard.audit.config import ConfigError, load_config
 from trailguard.audit.context import ApiCallCounter, error_reason
-from trailguard.audit.engine import UnknownCheckError, check_ids, run_audit, select_checks
+from trailguard.audit.engine import (
+    CredentialsProblem,
+    UnknownCheckError,
+    check_ids,
+    identify_account,
+    run_audit,
+    select_checks,
+)
 from trailguard.aws import make_session
 from trailguard.findings.model import Finding, Report, Severity, Status
 
@@ -133,6 +140,13 @@ def register(app: typer.Typer) -> None:
             session = make_session(profile, region)
         except BotoCoreError as exc:  # e.g. ProfileNotFound
             _fail(str(exc))
+        home: str | None = None
+        try:  # once up front: no credentials must be one clear line, not one ERROR per check
+            home = identify_account(session, counter)
+        except CredentialsProblem as exc:
+            _fail(str(exc))
+        except (ClientError, BotoCoreError):
+            pass  # e.g. GetCallerIdentity denied: each check reports what it can or cannot do
         if org:
             try:
                 account_ids = org_account_ids(session, counter)
@@ -144,7 +158,7 @@ def register(app: typer.Typer) -> None:
             findings = audit_accounts(session, account_ids, role_name or "", config, selected,
                                       workers=workers, counter=counter)
         else:
-            findings = run_audit(session, config, selected, counter=counter)
+            findings = run_audit(session, config, selected, counter=counter, account_id=home)
         elapsed = time.monotonic() - started
 
         report = Report(

@@ -49,6 +49,7 @@ class CheckOutcome:
     failed: list[Resource] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     evaluated: int = 0
+    reason: str | None = None  # why it FAILs, when the failing resources do not say it all
 
 
 class ApiCallCounter:
@@ -83,6 +84,7 @@ class AuditContext:
         config: AuditConfig,
         now: datetime | None = None,
         counter: ApiCallCounter | None = None,
+        account_id: str | None = None,
     ) -> None:
         self.session = session
         self.config = config
@@ -91,7 +93,7 @@ class AuditContext:
         self.counter = counter or ApiCallCounter()
         self._clients: dict[tuple[str, str], Any] = {}
         self._cache: dict[str, tuple[bool, Any]] = {}
-        self._account_id: str | None = None
+        self._account_id: str | None = account_id  # known already: no second GetCallerIdentity
         self.notes: list[str] = []  # things the audit could not read but did not need
 
     def client(self, service: str, region: str | None = None) -> Any:

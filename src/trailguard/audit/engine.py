@@ -5,6 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 
 from trailguard.audit.catalog import CheckMeta, load_catalog
 from trailguard.audit.checks import load_checks
@@ -16,6 +24,7 @@ from trailguard.audit.context import (
     CheckOutcome,
     error_reason,
 )
+from trailguard.aws import client_config
 from trailguard.findings.model import Finding, Status
 
 MAX_REASON = 1000
@@ -23,6 +32,57 @@ MAX_REASON = 1000
 
 class UnknownCheckError(ValueError):
     """A requested check id does not exist."""
+
+
+class CredentialsProblem(RuntimeError):
+    """The session's credentials cannot be used at all (none, expired, rejected, no endpoint)."""
+
+
+# Error codes meaning "these credentials are not accepted", not "this call is not allowed".
+REJECTED_CODES = frozenset({
+    "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch",
+    "UnrecognizedClientException", "InvalidAccessKeyId", "AuthFailure", "RequestExpired",
+    "IncompleteSignature", "MissingAuthenticationToken",
+})
+CREDENTIALS_HINT = ("use --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                    "or sign in again (aws sso login / aws configure)")
+
+
+def credentials_problem(exc: BaseException) -> str | None:
+    """A one-line explanation when ``exc`` means the credentials are unusable, else None."""
+    if isinstance(exc, NoCredentialsError):
+        return f"no AWS credentials found; {CREDENTIALS_HINT}"
+    if isinstance(exc, PartialCredentialsError):
+        return f"incomplete AWS credentials ({exc}); {CREDENTIALS_HINT}"
+    if isinstance(exc, ClientError):
+        if str(exc.response.get("Error", {}).get("Code", "")) in REJECTED_CODES:
+            return f"the AWS credentials were rejected ({error_reason(exc)}); {CREDENTIALS_HINT}"
+        return None
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach AWS: {exc}; check the network, proxy, --region or AWS_ENDPOINT_URL"
+    if isinstance(exc, BotoCoreError):  # expired SSO token, bad profile source, ...
+        return f"cannot use the AWS credentials: {exc}"
+    return None
+
+
+def identify_account(session: boto3.Session, counter: ApiCallCounter | None = None) -> str:
+    """The account id of ``session`` (sts:GetCallerIdentity), checked once before any audit.
+
+    Raises CredentialsProblem with one clear line when there are no usable credentials or no
+    reachable endpoint, so the audit does not report the same failure once per check. Other
+    errors (e.g. AccessDenied) propagate unchanged.
+    """
+    sts = session.client("sts", config=client_config(max_attempts=2).merge(
+        Config(connect_timeout=10, read_timeout=20)))
+    if counter is not None:
+        sts.meta.events.register("before-call", counter)
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except (ClientError, BotoCoreError) as exc:
+        problem = credentials_problem(exc)
+        if problem:
+            raise CredentialsProblem(problem) from exc
+        raise
 
 
 def check_ids() -> list[str]:
@@ -83,17 +143,20 @@ def run_audit(
     *,
     now: datetime | None = None,
     counter: ApiCallCounter | None = None,
+    account_id: str | None = None,
 ) -> list[Finding]:
     """Audit the account of ``session`` (read-only) and return one Finding per check.
 
     ``check_ids`` limits the run (None: every check). ``now`` is the reference time for
     credential ages (default: the current time). ``counter`` receives API call counts.
+    ``account_id``: the account when already known (identify_account), saving a call.
     A check that cannot run is an ERROR finding with the reason; the others still run.
     """
     ids = select_checks(check_ids)
     checks = load_checks()
     catalog = load_catalog()
-    ctx = AuditContext(session, config or AuditConfig(), now=now, counter=counter)
+    ctx = AuditContext(session, config or AuditConfig(), now=now, counter=counter,
+                       account_id=account_id)
     try:
         account_id: str | None = ctx.account_id
     except CheckError as exc:
@@ -117,5 +180,7 @@ def run_audit(
         reason = "; ".join(outcome.errors) if outcome.errors else None
         if status is Status.FAIL and reason:
             reason = f"partial: {reason}"
+        if status is Status.FAIL and outcome.reason:
+            reason = f"{outcome.reason}; {reason}" if reason else outcome.reason
         findings.append(make_finding(meta, status, account_id, outcome, reason, observed))
     return findings

@@ -257,9 +257,18 @@ def bucket_exposure(ctx: AuditContext, bucket: str) -> dict[str, Any]:
 
 @check("cloudtrail_logs_s3_bucket_is_not_publicly_accessible")
 def log_bucket_not_public(ctx: AuditContext) -> CheckOutcome:
-    """FAIL for each trail whose log bucket is public; ERROR for buckets that cannot be read."""
+    """FAIL for each trail whose log bucket is public; ERROR for buckets that cannot be read.
+
+    No trail at all is a FAIL too (like the other trail checks): there are no logs to protect
+    yet, and a PASS would read as "your logs are safe".
+    """
     out = CheckOutcome()
-    for t in trails(ctx):
+    all_trails = trails(ctx)
+    if not all_trails:
+        out.failed.append(_no_trail(ctx))
+        out.reason = "no CloudTrail trail exists, so no log bucket to check"
+        return out
+    for t in all_trails:
         bucket = t.get("S3BucketName")
         if not bucket:
             continue
