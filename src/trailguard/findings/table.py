@@ -123,27 +123,42 @@ def detections_table(findings: list[Finding], width: int = 200) -> Table:
 def posture_table(findings: list[Finding], width: int = 200) -> Table:
     """A table of posture check results: failures first, then errors, then passes.
 
-    Status and severity never wrap; long values fold (never cut); headers stay whole.
+    Status and severity never wrap; long values fold (never cut); headers stay whole. Below
+    SPLIT_FROM columns title, check id, failing resources and reason share one cell.
     """
-    table = Table(title="Posture checks", show_lines=width < SPLIT_FROM, expand=False)
+    split = width < SPLIT_FROM
+    table = Table(title="Posture checks", show_lines=split, expand=False,
+                  show_edge=not split, pad_edge=not split)
     _col(table, "Status", no_wrap=True)
     _col(table, "Severity", no_wrap=True)
-    for name, ratio in (("Check", 3), ("Title", 3), ("CIS", 1), ("Failing resources", 2),
-                        ("Reason", 2)):
-        _col(table, name, ratio=ratio)  # wrap long values, never cut them
+    _col(table, "CIS", min_width=4)
+    if split:
+        _col(table, "Check (title, id, failing resources or error)", ratio=1)
+    else:
+        for name, ratio in (("Check", 3), ("Title", 3), ("Failing resources", 2),
+                            ("Reason", 2)):
+            _col(table, name, ratio=ratio)  # wrap long values, never cut them
     for f in sort_findings(findings):
         failing = ""
         if f.status is Status.FAIL and f.resources:
             failing = f"{len(f.resources)}: {target_label(f)}"
-        table.add_row(
+        reason = f.reason or "" if f.status is Status.ERROR else ""
+        cells = [
             _t(f.status.value, STATUS_STYLE[f.status]),
             _t(f.severity.value, SEVERITY_STYLE[f.severity]),
-            _t(f.rule_id),
-            _t(f.title),
             _t(", ".join(f.cis)),
-            _t(failing),
-            _t(f.reason or "" if f.status is Status.ERROR else ""),
-        )
+        ]
+        if split:
+            cell = _t(f.title, "bold")
+            cell.append("\n")
+            cell.append(printable(f.rule_id), "dim")
+            for extra, label in ((failing, "failing "), (reason, "error: ")):
+                if extra:
+                    cell.append("\n" + label + printable(extra))
+            cells.append(cell)
+        else:
+            cells += [_t(f.rule_id), _t(f.title), _t(failing), _t(reason)]
+        table.add_row(*cells)
     return table
 
 
