@@ -92,3 +92,21 @@ def test_byte_order_mark_is_accepted(encoding: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = json.loads(out.read_text())["stats"]
     assert stats["events"] == 2 and stats["files_skipped"] == 0
+
+
+@pytest.mark.parametrize("name", ["a.json", "a.jsonl"])
+def test_record_with_every_field_null_is_skipped_and_counted(name: str, tmp_path: Path) -> None:
+    good = record("ListUsers", 1)
+    nulls = {k: None for k in good}
+    if name.endswith(".jsonl"):
+        data = json.dumps(good) + "\n" + json.dumps(nulls) + "\n"
+    else:
+        data = json.dumps({"Records": [good, nulls]})
+    chunks = decode_bytes(name, data.encode())
+    assert sum(len(c.records) for c in chunks) == 1
+    assert "no CloudTrail field has a value" in chunks[0].problems[0].reason
+    out = tmp_path / "r.json"
+    result = _run([str(write(tmp_path / name, data)), "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2, result.output  # data was skipped
+    report = json.loads(out.read_text())
+    assert report["stats"]["events"] == 1 and report["stats"]["records_skipped"] == 1

@@ -30,6 +30,8 @@ HEAD_BYTES = 64 * 1024
 CLOUDTRAIL_KEYS = frozenset(
     {"eventVersion", "eventTime", "eventSource", "eventName", "eventID", "userIdentity"}
 )
+# The fields at least one of which a CloudTrail record has a value for (as loader.FOREIGN_ROW).
+IDENTIFYING_KEYS = ("eventTime", "eventSource", "eventName", "eventID", "userIdentity")
 DIGEST_KEYS = (b'"digestStartTime"', b'"digestPublicKeyFingerprint"', b'"logFiles"')
 RECORDS_CHUNK = 20_000
 # What a damaged gzip stream raises, depending on where the damage is and who reads it.
@@ -323,6 +325,9 @@ def unwrap(item: Any) -> dict[str, Any] | str:
         return f"not a JSON object ({type(item).__name__})"
     if CLOUDTRAIL_KEYS.isdisjoint(item):
         return "no CloudTrail fields (eventName, eventSource, eventTime, userIdentity ...)"
+    if all(item.get(k) in (None, "", {}) for k in IDENTIFYING_KEYS):
+        # the loader's FOREIGN_ROW test: such a row says nothing about any API call
+        return "no CloudTrail field has a value (eventName, eventSource, eventTime ... are null)"
     source = item.get("eventSource")
     if isinstance(source, str) and source.startswith("aws:"):
         return f"not a CloudTrail record (eventSource {source!r}: an S3/SQS event notification)"
