@@ -17,6 +17,7 @@ events inside it, and the search resumes after it, so one burst gives one match.
 from __future__ import annotations
 
 import operator
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,6 +88,72 @@ class CorrelationWindow:
     rules: list[str]
 
 
+class _WindowState:
+    """Incremental measure of a window ``events[i:j]`` of one group (see ``_scan``).
+
+    ``push`` adds the event at ``j``, ``pop`` removes the one at ``i``: event counts, per-value
+    and per-rule counters are kept so that the measure never rescans the window.
+    """
+
+    __slots__ = ("ctype", "counts", "distinct", "positions")
+
+    def __init__(self, tracker: CorrelationTracker, events: list[_Event]) -> None:
+        self.ctype = tracker.rule.type
+        self.counts: dict[Any, int] = {}
+        self.positions: list[list[int]] = []
+        if self.ctype == SigmaCorrelationType.TEMPORAL_ORDERED:
+            self.positions = [[] for _ in tracker.refs]
+            for index, e in enumerate(events):
+                self.positions[e.ref].append(index)
+
+    def _key(self, e: _Event) -> Any:
+        if self.ctype == SigmaCorrelationType.VALUE_COUNT:
+            return e.value
+        if self.ctype == SigmaCorrelationType.TEMPORAL:
+            return e.ref
+        return None
+
+    def push(self, e: _Event) -> None:
+        """The window gained ``e`` (at its end)."""
+        key = self._key(e)
+        if key is not None:
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def pop(self, e: _Event) -> None:
+        """The window lost ``e`` (at its start)."""
+        key = self._key(e)
+        if key is not None:
+            left = self.counts[key] - 1
+            if left:
+                self.counts[key] = left
+            else:
+                del self.counts[key]
+
+    def clear(self) -> None:
+        """The window is empty again."""
+        self.counts.clear()
+
+    def measure(self, i: int, j: int) -> int:
+        """The measure of ``events[i:j]`` the condition compares with its count.
+
+        event_count: events; value_count: distinct non-null values; temporal: distinct
+        referenced rules; temporal_ordered: length of the longest prefix of the rule list seen
+        in order (greedy, each rule's first match after the previous one's).
+        """
+        if self.ctype == SigmaCorrelationType.EVENT_COUNT:
+            return j - i
+        if self.ctype != SigmaCorrelationType.TEMPORAL_ORDERED:
+            return len(self.counts)
+        want, cursor = 0, i
+        for positions in self.positions:
+            k = bisect_left(positions, cursor)
+            if k == len(positions) or positions[k] >= j:
+                break
+            want += 1
+            cursor = positions[k] + 1
+        return want
+
+
 def _ref_matches(reference: str, rule: SigmaRule) -> bool:
     return reference in {rule.name, str(rule.id) if rule.id else None}
 
@@ -105,6 +172,7 @@ class CorrelationTracker:
         self.lateness = lateness
         self.dropped = 0
         self.max_t = float("-inf")
+        self.earliest = float("inf")  # time of the oldest event stored
         self.closed: list[CorrelationWindow] = []
         self.stored = 0
         if rule.type not in SUPPORTED_TYPES:
@@ -200,6 +268,7 @@ class CorrelationTracker:
                 self.dropped += 1
                 return
         self.max_t = max(self.max_t, t)
+        self.earliest = min(self.earliest, t)
         key = tuple(values.get(p) for p in self.group_paths[ref_index])
         vpath = self.value_path[ref_index]
         value = values.get(vpath) if vpath else None
@@ -208,19 +277,11 @@ class CorrelationTracker:
 
     # ---- evaluation ------------------------------------------------------------------------
     def _measure(self, events: list[_Event]) -> int:
-        ctype = self.rule.type
-        if ctype == SigmaCorrelationType.EVENT_COUNT:
-            return len(events)
-        if ctype == SigmaCorrelationType.VALUE_COUNT:
-            return len({e.value for e in events if e.value is not None})
-        if ctype == SigmaCorrelationType.TEMPORAL:
-            return len({e.ref for e in events})
-        # temporal_ordered: length of the longest prefix of the rule list seen in order
-        want = 0
+        """The correlation's measure over ``events`` (reference for :class:`_WindowState`)."""
+        state = _WindowState(self, events)
         for e in events:
-            if want < len(self.refs) and e.ref == want:
-                want += 1
-        return want
+            state.push(e)
+        return state.measure(0, len(events))
 
     def _satisfied(self, events: list[_Event]) -> bool:
         return _OPS[self.condition.op](self._measure(events), self.condition.count)
@@ -244,23 +305,33 @@ class CorrelationTracker:
         With ``until``, stop at the first window that is not closed yet (it could still gain
         events up to ``until``). Returns the windows found and the index of the first event
         still needed: restarting the search there later gives the same result.
+
+        Two pointers: the window ``events[i:j]`` only ever grows at ``j`` and shrinks at ``i``,
+        and :class:`_WindowState` keeps its measure up to date incrementally, so one group costs
+        O(n) steps (O(n log n) for ``temporal_ordered``) instead of rescanning every window.
         """
         out: list[CorrelationWindow] = []
         n = len(events)
-        i = 0
+        op, threshold, span = _OPS[self.condition.op], self.condition.count, self.timespan
+        sliding = self._sliding
+        state = _WindowState(self, events)
+        i = j = 0
         while i < n:
-            if until is not None and events[i].t + self.timespan >= until:
+            start = events[i]
+            if until is not None and start.t + span >= until:
                 break
-            j = i
-            while j < n and events[j].t - events[i].t <= self.timespan:
+            while j < n and events[j].t - start.t <= span:
+                state.push(events[j])
                 j += 1
-            window = events[i:j]
-            if self._satisfied(window):
-                out.append(self._window(group, window))
+            if op(state.measure(i, j), threshold):
+                out.append(self._window(group, events[i:j]))
+                state.clear()
                 i = j
-            elif self._sliding:
+            elif sliding:
+                state.pop(start)
                 i += 1
             else:
+                state.clear()
                 i = j
         return out, i
 
@@ -279,7 +350,10 @@ class CorrelationTracker:
         time order per region; the default allows a day).
         """
         until = self.max_t - self.lateness
+        if until <= self.earliest + self.timespan:
+            return  # no stored window has closed yet: nothing to evaluate or forget
         stored = 0
+        earliest = float("inf")
         for group, events in list(self.groups.items()):
             events.sort(key=lambda e: (e.t, e.ref))
             found, keep = self._scan(group, events, until)
@@ -289,7 +363,9 @@ class CorrelationTracker:
             else:
                 self.groups[group] = events[keep:]
                 stored += len(events) - keep
+                earliest = min(earliest, events[keep].t)
         self.stored = stored
+        self.earliest = earliest
 
     def finish(self) -> list[CorrelationWindow]:
         """Evaluate all stored events, then forget them; return the satisfied windows."""
@@ -299,4 +375,5 @@ class CorrelationTracker:
             out.extend(self._scan(group, events)[0])
         self.groups = {}
         self.stored = 0
+        self.earliest = float("inf")
         return out
