@@ -7,6 +7,7 @@ from sigma.collection import SigmaCollection
 from sigma_helpers import record
 
 from trailguard.sigma import Detector, RuleCompileError, records_to_table
+from trailguard.sigma.correlation import split_group
 
 HEAD = "logsource: {product: aws, service: cloudtrail}\nlevel: medium\n"
 
@@ -109,7 +110,10 @@ def test_event_count_burst_across_batches(con):
     [m] = det.finish()
     assert m.is_correlation
     assert m.title == "Burst of credential deletions by one principal"
-    assert m.group == {"userIdentity.arn": "arn:aws:iam::123456789012:user/mallory"}
+    values, context = split_group(m.group)
+    assert values == {"userIdentity.arn": "arn:aws:iam::123456789012:user/mallory"}
+    assert context["actors"] == ["arn:aws:iam::123456789012:user/mallory"]
+    assert context["paths"] == {"userIdentity.arn": "userIdentity.arn"}
     assert m.count == 5
     assert (m.first_time, m.last_time) == ("2024-07-30T10:00:00Z", "2024-07-30T10:04:00Z")
     assert m.event_ids == ["a0", "a1", "a2", "a3", "a4"]
@@ -164,7 +168,12 @@ def test_temporal_ordered_delete_then_create_for_same_user_by_someone_else(con):
     records_to_table(con, [_create("c1", 50)])  # next batch, 45 minutes later
     det.run(con)
     [m] = det.finish()
-    assert m.group == {"target_user": "bob"}
+    values, context = split_group(m.group)
+    assert values == {"target_user": "bob"}
+    # the alias is resolved to its field; the actor comes from the contributing events
+    assert context["paths"] == {"target_user": "requestParameters.userName"}
+    assert context["actors"] == ["arn:aws:iam::123456789012:user/mallory"]
+    assert context["actor_count"] == 1
     assert m.event_ids == ["d1", "c1"]
     assert m.rules == ["other_user_key_created", "other_user_key_deleted"]
 
@@ -189,7 +198,7 @@ def test_temporal_any_order(con):
     records_to_table(con, [_create("c", 0), _delete("d", 10)])
     det.run(con)
     [m] = det.finish()
-    assert m.group == {"target_user": "bob"} and m.event_ids == ["c", "d"]
+    assert split_group(m.group)[0] == {"target_user": "bob"} and m.event_ids == ["c", "d"]
 
 
 def test_event_ids_sample_is_bounded(con):

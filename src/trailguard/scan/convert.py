@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trailguard.findings.model import Actor, Finding, Resource, Severity
+from trailguard.sigma.correlation import split_group
 
 SAMPLE_EVENT_IDS = 20
 
@@ -259,6 +260,58 @@ def finding_from_record(meta: RuleMeta, rec: dict[str, Any]) -> Finding:
     )
 
 
+_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+_ARN_KINDS = (
+    (":root", "Root"),
+    (":user/", "IAMUser"),
+    (":assumed-role/", "AssumedRole"),
+    (":role/", "Role"),
+    (":federated-user/", "FederatedUser"),
+)
+_TARGET_TYPES = dict(TARGET_KEYS)
+
+
+def account_from_arn(arn: str | None) -> str | None:
+    """The 12-digit account of an IAM or STS ARN (``arn:aws:iam::111122223333:user/x``)."""
+    m = _ARN_ACCOUNT.match(arn or "")
+    return m.group(1) if m else None
+
+
+def actor_from_arn(arn: str) -> Actor:
+    """What an IAM/STS principal ARN alone says about the actor (type, account, name)."""
+    actor = Actor(arn=arn, account_id=account_from_arn(arn))
+    for marker, kind in _ARN_KINDS:
+        if marker in arn:
+            actor.identity_type = kind
+            break
+    tail = arn.rsplit("/", 1)[-1] if "/" in arn else None
+    if actor.identity_type == "IAMUser":
+        actor.user_name = tail
+    elif actor.identity_type == "AssumedRole":
+        actor.session_name = tail
+    return actor
+
+
+def _correlation_targets(
+    values: dict[str, Any], paths: dict[str, str], account: str | None, region: str | None
+) -> list[Resource]:
+    """The group's victims: group-by fields that name a target (``requestParameters.userName``)."""
+    out: list[Resource] = []
+    for name, value in values.items():
+        path = paths.get(name, name)
+        key = path.removeprefix("requestParameters.")
+        rtype = _TARGET_TYPES.get(key) if key != path else None
+        text = _str(value)
+        if not rtype or not text:
+            continue
+        rid = text
+        if account and not text.startswith("arn:") and rtype in ("AwsIamUser", "AwsIamRole"):
+            kind = "user" if rtype == "AwsIamUser" else "role"
+            rid = f"arn:aws:iam::{account}:{kind}/{text}"
+        out.append(Resource(type=rtype, id=rid, name=text, account_id=account, region=region))
+    return out
+
+
 def finding_from_correlation(
     meta: RuleMeta,
     group: dict[str, Any],
@@ -267,15 +320,44 @@ def finding_from_correlation(
     last_time: Any,
     event_ids: list[str],
 ) -> Finding:
-    """One detection finding for a correlation (many records, grouped by the rule's fields)."""
+    """One detection finding for a correlation group (many records, grouped by the rule's fields).
+
+    The actor comes from the group-by fields when they describe one, else from the distinct
+    actor ARNs of the contributing events (the most frequent is the finding's actor; all of
+    them, bounded, are listed in the target's ``details``). The victim (a group-by field such as
+    ``requestParameters.userName``) is the target; the account is the group's, else the
+    contributing events', else the actor ARN's.
+    """
+    values, context = split_group(group)
+    paths: dict[str, str] = context.get("paths") or {}
+    by_path = {paths.get(k, k): v for k, v in values.items()}
+    actors: list[str] = list(context.get("actors") or [])
+    actor_count = int(context.get("actor_count") or len(actors))
     actor_fields = {
-        _ACTOR_PATHS[k]: str(v) for k, v in group.items() if k in _ACTOR_PATHS and v is not None
+        _ACTOR_PATHS[k]: str(v) for k, v in by_path.items() if k in _ACTOR_PATHS and v is not None
     }
-    actor = Actor(**actor_fields) if actor_fields else None
-    if actor and actor.arn and ":assumed-role/" in actor.arn:
-        actor.session_name = actor.arn.rsplit("/", 1)[-1]
-    account = group.get("recipientAccountId") or group.get("userIdentity.accountId")
-    region = group.get("awsRegion")
+    actor: Actor | None = None
+    if actor_fields.get("arn"):
+        actor = actor_from_arn(actor_fields["arn"]).model_copy(update=actor_fields)
+    elif actor_fields:
+        actor = Actor(**actor_fields)
+    elif actors:
+        actor = actor_from_arn(actors[0])
+    account = (
+        _str(by_path.get("recipientAccountId"))
+        or _str(by_path.get("userIdentity.accountId"))
+        or next(iter(context.get("accounts") or []), None)
+        or (actor.account_id if actor else None)
+        or next((a for a in map(account_from_arn, actors) if a), None)
+    )
+    if actor and not actor.account_id:
+        actor.account_id = account_from_arn(actor.arn)
+    region = _str(by_path.get("awsRegion"))
+    resources = _correlation_targets(values, paths, account, region)
+    if not resources and account:
+        resources = [Resource(type="AwsAccount", id=account, account_id=account)]
+    if resources and actors and (actor_count > 1 or not actor_fields):
+        resources[0].details = {"actors": actors, "distinct_actors": actor_count}
     first, last = parse_time(first_time), parse_time(last_time)
     return Finding(
         kind="detection",
@@ -285,16 +367,12 @@ def finding_from_correlation(
         description=meta.description,
         mitre=meta.mitre,
         cis=meta.cis,
-        account_id=_str(account),
-        region=_str(region),
-        resources=(
-            [Resource(type="AwsAccount", id=str(account), account_id=str(account))]
-            if account
-            else []
-        ),
+        account_id=account,
+        region=region,
+        resources=resources,
         explain=meta.explain_for(None),
-        event_name=_str(group.get("eventName")),
-        event_source=_str(group.get("eventSource")),
+        event_name=_str(by_path.get("eventName")),
+        event_source=_str(by_path.get("eventSource")),
         event_time=first,
         event_id=event_ids[0] if event_ids else None,
         actor=actor,

@@ -17,9 +17,10 @@ events inside it, and the search resumes after it, so one burst gives one match.
 from __future__ import annotations
 
 import operator
+import sys
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,11 @@ from trailguard.sigma.backend import RuleCompileError
 from trailguard.sigma.pipeline import UnknownFieldError, resolve_field, rule_label
 
 SAMPLE_EVENT_IDS = 20
+MAX_ACTORS = 10  # distinct actor ARNs named per window (the total is counted)
+# Fields read from every contributing event, to name who did it and in which account.
+CONTEXT_PATHS = ("userIdentity.arn", "recipientAccountId", "userIdentity.accountId")
+# Reserved key of CorrelationWindow.group holding the window's context (see split_group).
+CONTEXT_KEY = "__tg_context"
 DEFAULT_LATENESS = 86_400.0  # seconds an event may arrive older than the newest one seen
 
 _OPS: dict[SigmaCorrelationConditionOperator, Callable[[Any, Any], bool]] = {
@@ -74,11 +80,19 @@ class _Event:
     event_id: str | None
     ref: int
     value: Any
+    actor: str | None = None
+    account: str | None = None
 
 
 @dataclass
 class CorrelationWindow:
-    """One satisfied window of a correlation rule (turned into a Match by the detector)."""
+    """One satisfied window of a correlation rule (turned into a Match by the detector).
+
+    ``group`` maps the rule's group-by names to the group's values and, under
+    :data:`CONTEXT_KEY`, carries the window's context (actors, accounts, the field path of each
+    group-by name) so that it reaches the finding through ``Match.group``; read it with
+    :func:`split_group`.
+    """
 
     group: dict[str, Any]
     count: int
@@ -86,6 +100,36 @@ class CorrelationWindow:
     last_time: str
     event_ids: list[str]
     rules: list[str]
+    actors: list[str] = field(default_factory=list)
+    actor_count: int = 0
+    accounts: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def split_group(group: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A correlation match's group -> (group-by values, context).
+
+    The context has ``actors`` (distinct actor ARNs of the contributing events, most frequent
+    first, at most :data:`MAX_ACTORS`), ``actor_count`` (how many distinct), ``accounts`` (their
+    account ids, most frequent first) and ``paths`` (group-by name -> CloudTrail field path, so
+    aliases can be understood). An empty context when the group has none.
+    """
+    values = {k: v for k, v in group.items() if k != CONTEXT_KEY}
+    context = group.get(CONTEXT_KEY)
+    return values, context if isinstance(context, dict) else {}
+
+
+def _ranked(values: list[str | None]) -> list[str]:
+    """Distinct non-empty values, most frequent first, ties in order of first appearance."""
+    counts: dict[str, int] = {}
+    for v in values:
+        if v:
+            counts[v] = counts.get(v, 0) + 1
+    return sorted(counts, key=lambda v: -counts[v])
+
+
+def _intern(value: Any) -> str | None:
+    return sys.intern(value) if isinstance(value, str) and value else None
 
 
 class _WindowState:
@@ -244,10 +288,14 @@ class CorrelationTracker:
         return path
 
     def paths_for(self, ref_index: int) -> list[str]:
-        """Sigma field paths the detector must read for matches of referenced rule ``ref_index``."""
+        """Sigma field paths the detector must read for matches of referenced rule ``ref_index``.
+
+        The group-by and value fields, then :data:`CONTEXT_PATHS` (actor and account).
+        """
         paths = list(self.group_paths[ref_index])
         if self.value_path[ref_index]:
             paths.append(self.value_path[ref_index])  # type: ignore[arg-type]
+        paths.extend(p for p in CONTEXT_PATHS if p not in paths)
         return paths
 
     def add(
@@ -272,7 +320,20 @@ class CorrelationTracker:
         key = tuple(values.get(p) for p in self.group_paths[ref_index])
         vpath = self.value_path[ref_index]
         value = values.get(vpath) if vpath else None
-        self.groups.setdefault(key, []).append(_Event(t, event_time, event_id, ref_index, value))
+        account = _intern(values.get("recipientAccountId")) or _intern(
+            values.get("userIdentity.accountId")
+        )
+        self.groups.setdefault(key, []).append(
+            _Event(
+                t,
+                event_time,
+                event_id,
+                ref_index,
+                value,
+                _intern(values.get("userIdentity.arn")),
+                account,
+            )
+        )
         self.stored += 1
 
     # ---- evaluation ------------------------------------------------------------------------
@@ -288,13 +349,28 @@ class CorrelationTracker:
 
     def _window(self, group: tuple[Any, ...], events: list[_Event]) -> CorrelationWindow:
         ids = [e.event_id for e in events if e.event_id]
+        actors = _ranked([e.actor for e in events])
+        accounts = _ranked([e.account for e in events])
+        refs = sorted({e.ref for e in events})
+        paths = {name: self.group_paths[refs[0]][k] for k, name in enumerate(self.group_by)}
+        values: dict[str, Any] = dict(zip(self.group_by, group, strict=True))
+        values[CONTEXT_KEY] = {
+            "actors": actors[:MAX_ACTORS],
+            "actor_count": len(actors),
+            "accounts": accounts,
+            "paths": paths,
+        }
         return CorrelationWindow(
-            group=dict(zip(self.group_by, group, strict=True)),
+            group=values,
             count=len(events),
             first_time=events[0].time,
             last_time=events[-1].time,
             event_ids=ids[:SAMPLE_EVENT_IDS],
-            rules=sorted({str(self.refs[e.ref].name or self.refs[e.ref].title) for e in events}),
+            rules=sorted({str(self.refs[r].name or self.refs[r].title) for r in refs}),
+            actors=actors[:MAX_ACTORS],
+            actor_count=len(actors),
+            accounts=accounts,
+            paths=paths,
         )
 
     def _scan(
