@@ -87,11 +87,46 @@ def test_invalid_extra_rules_exit_2_with_the_problem(rules_dir) -> None:
     assert "Traceback" not in result.output
 
 
-def test_export_to_unknown_target_explains_how_to_install() -> None:
+def test_export_to_unknown_target_never_invents_a_package_name() -> None:
     result = runner.invoke(app, ["rules", "export", "--target", "nosuchsiem"])
     assert result.exit_code == 2
-    assert "unknown export target 'nosuchsiem'" in result.stderr
-    assert "pip install" in result.stderr
+    err = " ".join(result.stderr.split())  # rich wraps long lines
+    assert "unknown export target 'nosuchsiem'" in err
+    assert "Installed targets: duckdb" in err
+    assert "pip install" not in err and "pysigma-backend-nosuchsiem" not in err
+    assert "splunk (pysigma-backend-splunk)" in err
+    assert "lucene/elasticsearch/eql/esql (pysigma-backend-elasticsearch)" in err
+
+
+def test_export_to_a_known_missing_backend_names_its_package() -> None:
+    result = runner.invoke(app, ["rules", "export", "--target", "esql"])
+    assert result.exit_code == 2
+    err = " ".join(result.stderr.split())
+    assert "pip install pysigma-backend-elasticsearch" in err
+    result = runner.invoke(app, ["rules", "export", "--target", "splunkk"])
+    assert "pip install" not in " ".join(result.stderr.split())  # near misses get no hint
+
+
+def test_export_help_says_what_is_installed() -> None:
+    result = runner.invoke(app, ["rules", "export", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.stdout.split())
+    assert "duckdb (trailguard's SQL, always available)" in text
+    assert "no pySigma backend is installed here" in text  # this machine has none
+
+
+def test_listing_says_how_many_helper_rules_are_hidden(catalog) -> None:
+    hidden = sum(1 for i in catalog.rules if i.kind == "correlation-input")
+    assert hidden >= 1
+    result = runner.invoke(app, ["rules", "-f", "json"])
+    shown = len(json.loads(result.stdout))
+    note = " ".join(result.stderr.split())
+    assert f"{shown} rule(s) shown; {hidden} helper rule(s)" in note
+    assert shown + hidden == len(catalog.rules)
+    result = runner.invoke(app, ["rules", "-f", "json", "--all"])
+    assert "helper" not in result.stderr
+    result = runner.invoke(app, ["rules", "test"])
+    out = " ".join(result.stdout.split())
+    assert f"across {len(catalog.rules)} rules ({hidden} of them helper rules" in out
 
 
 @pytest.fixture

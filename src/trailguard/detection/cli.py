@@ -72,6 +72,18 @@ def _selected(
     return sorted(out, key=lambda i: -LEVELS.index(i.level) if i.level in LEVELS else 0)
 
 
+def _hidden_note(catalog: Catalog, shown: list[RuleInfo], all_rules: bool,
+                 console: Console) -> None:
+    """Say how many helper rules (correlation inputs) the listing left out, and how to see them."""
+    if all_rules:
+        return
+    hidden = sum(1 for i in catalog.rules if i.kind == "correlation-input")
+    if hidden:
+        console.print(f"[dim]{len(shown)} rule(s) shown; {hidden} helper rule(s) that only feed "
+                      "correlations are hidden (--all lists them; `rules test` counts them)[/dim]",
+                      highlight=False)
+
+
 @rules_app.callback(invoke_without_command=True)
 def rules_command(
     ctx: typer.Context,
@@ -101,6 +113,7 @@ def rules_command(
     infos = _selected(catalog, level.lower() if level else None, event, all_rules)
     if output_format is ListFormat.json:
         typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+        _hidden_note(catalog, infos, all_rules, _stderr())
         return
     console = Console()
     wide = console.width >= 150
@@ -126,6 +139,7 @@ def rules_command(
             row.append(_short(info.explain, 2))
         table.add_row(*row)
     console.print(table)
+    _hidden_note(catalog, infos, all_rules, console)
     if not wide:
         console.print(
             "[dim]Full ids, explain entries, tags and CIS controls: "
@@ -165,8 +179,11 @@ def test_command(
             table.add_row(r.rule.title, r.example.name, expected, got)
         console.print(table)
     rules = len({r.rule.id for r in results})
+    helpers = len({r.rule.id for r in results if r.rule.kind == "correlation-input"})
+    of_which = f" ({helpers} of them helper rules that `rules` lists only with --all)"
     console.print(
         f"{len(results) - len(failed)}/{len(results)} examples passed across {rules} rules"
+        + (of_which if helpers else "")
         + (f", [red]{len(failed)} failed[/red]" if failed else "")
     )
     if failed:
@@ -220,14 +237,21 @@ def show_command(
         typer.echo(yaml.safe_dump(records, sort_keys=False, width=100).rstrip())
 
 
+def _target_help() -> str:
+    """--target help: what is installed here (duckdb always), without importing any backend."""
+    from trailguard.sigma.export import installed_backend_modules
+
+    modules = installed_backend_modules()
+    extra = (f"pySigma backend packages installed here: {', '.join(modules)} (a wrong name "
+             "lists their targets)" if modules else
+             "no pySigma backend is installed here, so duckdb is the only target (a wrong name "
+             "lists the packages that add splunk, lucene, esql, kusto...)")
+    return f"Query language: duckdb (trailguard's SQL, always available); {extra}."
+
+
 @rules_app.command("export")
 def export_command(
-    target: Annotated[
-        str,
-        typer.Option(
-            "--target", "-t", help="pySigma backend name, e.g. splunk, lucene, esql, kusto."
-        ),
-    ],
+    target: Annotated[str, typer.Option("--target", "-t", help=_target_help())],
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the queries to this file instead of stdout."),

@@ -9,7 +9,8 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 
-# Common target names -> pip package providing the pySigma backend.
+# Common target names -> pip package providing the pySigma backend. Only these exact names get
+# an install hint: a package name built from whatever the user typed would invite typosquats.
 PACKAGE_HINTS: dict[str, str] = {
     "splunk": "pysigma-backend-splunk",
     "lucene": "pysigma-backend-elasticsearch",
@@ -32,6 +33,27 @@ class ExportError(ValueError):
 
 # Our own backend is always available as a target: the SQL trailguard itself runs.
 DUCKDB_TARGET = "duckdb"
+
+
+def known_packages() -> str:
+    """The known backend packages with the target names they provide, for messages."""
+    by_package: dict[str, list[str]] = {}
+    for name, package in PACKAGE_HINTS.items():
+        by_package.setdefault(package, []).append(name)
+    return ", ".join(f"{'/'.join(names)} ({pkg})" for pkg, names in by_package.items())
+
+
+def installed_backend_modules() -> list[str]:
+    """Backend packages installed under ``sigma.backends`` (module names; none imported).
+
+    Cheap enough for help texts; the target names they provide come from installed_targets().
+    """
+    import pkgutil
+
+    import sigma.backends
+
+    return sorted(m.name for m in pkgutil.iter_modules(sigma.backends.__path__)
+                  if m.name != "test")  # pySigma's own test backend ships with pySigma
 
 
 def installed_targets() -> dict[str, Any]:
@@ -69,10 +91,11 @@ def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | 
     """Convert a rule collection with the installed pySigma backend named ``target``.
 
     Returns the backend's queries, one per line. ``duckdb`` is always available (trailguard's
-    own SQL). Unknown target: :class:`ExportError` listing the installed targets and the pip
-    package that provides the one asked for. A rule the backend cannot convert raises
-    :class:`ExportError` naming it, unless a ``skipped`` list is given: the reason is then
-    appended to it and the other rules are still exported.
+    own SQL). Unknown target: :class:`ExportError` listing the installed targets and, only for
+    a name in PACKAGE_HINTS, the pip package that provides it (never a name built from input).
+    A rule the backend cannot convert raises :class:`ExportError` naming it, unless a
+    ``skipped`` list is given: the reason is then appended to it and the other rules are
+    still exported.
     """
     key = target.lower()
     if key == DUCKDB_TARGET:
@@ -82,11 +105,18 @@ def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | 
         key = "lucene"
     if key not in backends:
         installed = ", ".join(sorted([*backends, DUCKDB_TARGET]))
-        hint = PACKAGE_HINTS.get(key, f"pysigma-backend-{key}")
-        raise ExportError(
-            f"unknown export target '{target}'. Installed targets: {installed}. "
-            f"To add it: pip install {hint} (a version compatible with the installed pySigma)"
-        )
+        message = f"unknown export target '{target}'"
+        if key in PACKAGE_HINTS:
+            message += " (its pySigma backend is not installed)"
+        message += f". Installed targets: {installed}."
+        if key in PACKAGE_HINTS:
+            message += (f" To add it: pip install {PACKAGE_HINTS[key]} (a version compatible "
+                        "with the installed pySigma)")
+        else:
+            message += (f" Known backend packages: {known_packages()}. For others see "
+                        "'Related Projects' in https://github.com/SigmaHQ/pySigma, and check a "
+                        "package's name and publisher before installing it")
+        raise ExportError(message)
     backend = backends[key](collect_errors=True)
     try:
         result = backend.convert(copy.deepcopy(collection))
