@@ -176,11 +176,11 @@ def test_service_source_and_ipv6_and_gov_partition() -> None:
     assert out[1]["Resources"][0]["Partition"] == "aws-us-gov"
 
 
-def test_missing_account_is_a_clear_error(tmp_path: Path) -> None:
+def test_missing_account_is_reported_not_a_crash(tmp_path: Path, capsys) -> None:
     f = detection(account_id=None, resources=[], actor=Actor(arn="x"))
-    with pytest.raises(ValueError, match="no 12-digit AWS account id"):
-        write_report(scan_report([f]), "asff", tmp_path / "a.json")
-    assert list(tmp_path.iterdir()) == []
+    assert write_report(scan_report([f]), "asff", tmp_path / "a.json") == 1
+    assert json.loads((tmp_path / "a.json").read_text()) == []
+    assert "no 12-digit AWS account id" in capsys.readouterr().err
 
 
 def test_empty_report(tmp_path: Path) -> None:
@@ -225,3 +225,20 @@ def test_for_importer_rewrites_only_the_product_arn(scan_full: Report) -> None:
     assert out[1]["ProductArn"] == (
         "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default")
     assert out[1]["AwsAccountId"] == ACCOUNT
+
+
+def test_finding_without_account_is_left_out_with_a_warning(tmp_path: Path, capsys) -> None:
+    orphan = detection(title="Orphan Correlation", account_id=None, actor=None, resources=[])
+    report = scan_report([detection(), orphan, detection(event_id="other")])
+    with pytest.raises(ValueError, match="no 12-digit AWS account id"):
+        asff_findings(report)  # strict when the caller does not collect what is left out
+    out = tmp_path / "out.asff.json"
+    assert write_report(report, "asff", out) == 1
+    written = json.loads(out.read_text())
+    assert len(written) == 2 and all(f["AwsAccountId"] == ACCOUNT for f in written)
+    assert_valid(written)
+    err = capsys.readouterr().err
+    assert "rule 'Orphan Correlation'" in err and "left out" in err
+    assert "1 finding(s) left out" in err
+    assert write_report(scan_report([detection()]), "asff", out) == 0
+    assert write_report(report, "json", out) == 0

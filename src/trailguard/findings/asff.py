@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -241,10 +242,24 @@ def to_asff(f: Finding, report: Report, finding_id: str) -> dict[str, Any]:
     return out
 
 
-def asff_findings(report: Report) -> list[dict[str, Any]]:
-    """Every finding of the report in ASFF, with the stable, unique Ids of :mod:`.ids`."""
-    return [to_asff(f, report, fid) for f, fid in zip(report.findings, finding_ids(report),
-                                                    strict=True)]
+def asff_findings(
+    report: Report, left_out: list[tuple[Finding, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Every finding of the report in ASFF, with the stable, unique Ids of :mod:`.ids`.
+
+    A finding ASFF cannot express (no 12-digit account id) is left out and, with its reason,
+    appended to ``left_out``; the others are still converted. Without ``left_out`` such a
+    finding raises ValueError (as :func:`to_asff` does).
+    """
+    out = []
+    for f, fid in zip(report.findings, finding_ids(report), strict=True):
+        try:
+            out.append(to_asff(f, report, fid))
+        except ValueError as exc:
+            if left_out is None:
+                raise
+            left_out.append((f, str(exc)))
+    return out
 
 
 def batches(findings: list[dict[str, Any]], size: int = MAX_BATCH) -> Iterator[list[dict]]:
@@ -278,7 +293,18 @@ def for_importer(findings: list[dict[str, Any]], account_id: str) -> list[dict[s
     return out
 
 
-def write_asff(report: Report, stream: IO[str]) -> None:
-    """Write the report as a JSON list of ASFF findings."""
-    json.dump(asff_findings(report), stream, indent=2, ensure_ascii=False)
+def write_asff(report: Report, stream: IO[str], warnings: IO[str] | None = None) -> int:
+    """Write the report as a JSON list of ASFF findings; return how many were left out.
+
+    A finding that cannot be expressed in ASFF never stops the report: a warning naming its
+    rule goes to ``warnings`` (stderr by default) and the rest is written.
+    """
+    left_out: list[tuple[Finding, str]] = []
+    json.dump(asff_findings(report, left_out), stream, indent=2, ensure_ascii=False)
     stream.write("\n")
+    err = warnings or sys.stderr
+    for f, reason in left_out:
+        err.write(f"warning: asff: finding of rule '{f.title}' ({f.rule_id}) left out: {reason}\n")
+    if left_out:
+        err.write(f"warning: asff: {len(left_out)} finding(s) left out of the report\n")
+    return len(left_out)

@@ -22,7 +22,7 @@ __all__ = ["FORMATS", "summarize", "summary_lines", "write_report"]
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "ocsf", "asff", "html")
 
 
-def _writer(fmt: str) -> Callable[[Report, IO[str]], None]:
+def _writer(fmt: str) -> Callable[[Report, IO[str]], int | None]:
     """Import lazily: the table format should not pay for jinja2, nor json for rich."""
     if fmt == "json":
         from trailguard.findings.flat import write_json
@@ -51,7 +51,7 @@ def _writer(fmt: str) -> Callable[[Report, IO[str]], None]:
     raise AssertionError(fmt)  # pragma: no cover - guarded by write_report
 
 
-def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
+def write_report(report: Report, fmt: str, output: Path | None = None) -> int:
     """Write ``report`` as ``fmt`` to the file ``output``, or to stdout when it is None or ``-``.
 
     ``fmt`` is one of :data:`FORMATS` (case-insensitive). The file is written to a temporary
@@ -61,6 +61,10 @@ def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
     ``table`` on stdout uses the terminal's colours and width; to a file it is plain text.
     Secret-named values in resource details are redacted in every format.
     Raises ValueError for an unknown format, naming the valid ones.
+
+    Returns how many findings the format could not express and left out (warned about on
+    stderr; only ``asff`` leaves any out: findings without a 12-digit account id). Callers exit
+    non-zero when it is not 0, as data was left out.
     """
     name = fmt.strip().lower()
     if output is not None and str(output) == "-":
@@ -71,28 +75,30 @@ def write_report(report: Report, fmt: str, output: Path | None = None) -> None:
     if name == "table":
         from trailguard.findings.table import write_table
 
-        def writer(r: Report, s: IO[str]) -> None:
+        def writer(r: Report, s: IO[str]) -> int | None:
             write_table(r, s, terminal=output is None)
+            return None
     else:
         writer = _writer(name)
 
     if output is None:
-        writer(report, sys.stdout)
+        left_out = writer(report, sys.stdout)
         sys.stdout.flush()
-        return
+        return left_out or 0
     output = Path(output)
     if output.exists() and not output.is_file():
         # /dev/null, a FIFO, /dev/stdout: write through it. Renaming a temporary file over a
         # device would replace the device itself (as root, /dev/null became a plain file).
         with output.open("w", encoding="utf-8", newline="") as stream:
-            writer(report, stream)
-        return
+            left_out = writer(report, stream)
+        return left_out or 0
     directory = output.parent if str(output.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            writer(report, stream)
+            left_out = writer(report, stream)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return left_out or 0
