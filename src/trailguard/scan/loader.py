@@ -54,6 +54,11 @@ FOREIGN_ROW = (
 )
 
 
+# A record whose eventTime is missing or not a readable time: --since/--until cannot place it.
+# Such records are kept (dropping them could hide an attack) and counted in ``untimed``.
+UNTIMED = '(try_cast("eventTime" AS TIMESTAMPTZ) IS NULL)'
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -105,6 +110,8 @@ class EventLoader:
         self.table = table
         self.keep = keep
         self._foreign = 0
+        self.untimed = 0  # records kept without a readable eventTime while a window is set
+        self._windowed = since is not None or until is not None
         keep = set(COLUMNS) if columns is None else (set(columns) & set(COLUMNS))
         self.columns = [c for c in COLUMNS if c in keep]
         record_type = "STRUCT(" + ", ".join(f'"{c}" {COLUMNS[c]}' for c in self.columns) + ")"
@@ -118,9 +125,9 @@ class EventLoader:
         )
         where = []
         if since is not None:
-            where.append(f'("eventTime" IS NULL OR "eventTime" >= {_sql_str(_iso(since))})')
+            where.append(f'({UNTIMED} OR "eventTime" >= {_sql_str(_iso(since))})')
         if until is not None:
-            where.append(f'("eventTime" IS NULL OR "eventTime" <= {_sql_str(_iso(until))})')
+            where.append(f'({UNTIMED} OR "eventTime" <= {_sql_str(_iso(until))})')
         for column, values in (("recipientAccountId", accounts), ("awsRegion", regions)):
             values = sorted(set(values))
             if values:
@@ -141,19 +148,23 @@ class EventLoader:
         rows = f"SELECT {self._projection} FROM ({source_sql}){self._where}"
         if self.keep is None:
             self.con.execute(f"CREATE OR REPLACE TABLE {self.table} AS {rows}")
-            row = self.con.execute(f"SELECT count(*) FROM {self.table}").fetchall()
+            untimed = f"count(*) FILTER (WHERE {UNTIMED})" if self._windowed else "0"
+            row = self.con.execute(f"SELECT count(*), {untimed} FROM {self.table}").fetchall()
+            self.untimed += int(row[0][1])
             self._foreign = -1
             return int(row[0][0])
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {KEPT} AS SELECT count(*) AS n, "
             f"sum(CASE WHEN {FOREIGN_ROW} THEN 1 ELSE 0 END) AS foreign_rows, "
+            f"{f'count(*) FILTER (WHERE {UNTIMED})' if self._windowed else '0'} AS untimed, "
             f"list(struct_pack({self._packed})) FILTER (WHERE {self.keep}) AS kept "
             f"FROM ({rows})"
         )
         try:
-            (n, foreign), = self.con.execute(
-                f"SELECT n, coalesce(foreign_rows, 0) FROM {KEPT}"
+            (n, foreign, untimed), = self.con.execute(
+                f"SELECT n, coalesce(foreign_rows, 0), untimed FROM {KEPT}"
             ).fetchall()
+            self.untimed += int(untimed)
             self.con.execute(
                 f"CREATE OR REPLACE TABLE {self.table} AS "
                 f"SELECT unnest(kept, max_depth := 2) FROM {KEPT}"
