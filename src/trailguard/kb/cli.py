@@ -9,11 +9,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
-from rich.table import Table
 
 from trailguard.kb import render
 from trailguard.kb.loader import KnowledgeBaseError
-from trailguard.kb.lookup import UnknownEventError, choose, filter_entries, resolve
+from trailguard.kb.lookup import (
+    UnknownEventError,
+    UnknownServiceError,
+    check_service,
+    choose,
+    curated_services,
+    filter_entries,
+    resolve,
+)
 from trailguard.kb.schema import Entry, Severity
 
 
@@ -33,7 +40,7 @@ class ListFormat(StrEnum):
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
 
 
@@ -117,9 +124,20 @@ def events_command(
 
         raise typer.Exit(stats_main())
     try:
+        if service:
+            check_service(service)
         entries = filter_entries(service, severity, search, tactic)
+    except UnknownServiceError as exc:
+        raise _fail(f"{exc}. Known: {', '.join(exc.known)}.", 2) from None
     except KnowledgeBaseError as exc:
         raise _fail(f"the knowledge base is broken:\n{exc}", 1) from None
+    if service and not entries and severity is None and not search and not tactic:
+        Console(stderr=True, soft_wrap=True).print(
+            f"No curated events for {service} yet; curated services: "
+            f"{', '.join(curated_services())}. `trailguard explain EVENT` still describes "
+            "any AWS API from botocore's model.",
+            highlight=False,
+        )
     if fmt is ListFormat.json:
         rows = [
             {
@@ -134,19 +152,7 @@ def events_command(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{len(entries)} curated event(s)", title_justify="left")
-    for col in ("event", "service", "category", "severity", "ATT&CK", "what"):
-        table.add_column(col, no_wrap=col in ("event", "severity"))
-    for e in entries:
-        table.add_row(
-            e.event_name,
-            e.service,
-            e.category.value,
-            f"[{render.SEVERITY_STYLE[e.severity]}]{e.severity.value}[/]",
-            ", ".join(t.id for t in e.mitre_attack),
-            render.title_line(e),
-        )
-    print_text(table)
+    print_text(render.events_table(entries))
 
 
 def docs_build_command(

@@ -99,7 +99,8 @@ def resolve(event: str, service: str | None = None) -> Entry | list[bi.Operation
     """
     name = event.strip()
     entry = get_entry(name)
-    if entry is not None and (service is None or service in (entry.service, entry.event_source)):
+    service = normalize_service(service) if service else None
+    if entry is not None and (service is None or _matches(entry, service)):
         return entry
     by_source = service is not None and service.endswith(".amazonaws.com")
     if service is not None and not by_source and not bi.has_model(service) and entry is None:
@@ -137,6 +138,55 @@ def resolve(event: str, service: str | None = None) -> Entry | list[bi.Operation
 SEVERITY_ORDER = list(Severity)
 
 
+class UnknownServiceError(LookupError):
+    """A --service value that is neither a curated service, a botocore service nor an
+    eventSource AWS knows."""
+
+    def __init__(self, message: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.known = known
+
+
+def _endpoint_prefixes() -> frozenset[str]:
+    partitions = bi.session().get_data("endpoints")["partitions"]
+    return frozenset(name for p in partitions for name in p["services"])
+
+
+def normalize_service(service: str) -> str:
+    """`service` as written by users, made comparable: trimmed and lower-case, so ``IAM``,
+    ``iam`` and ``iam.amazonaws.com`` all name IAM (the eventSource form is kept)."""
+    return service.strip().lower()
+
+
+def _matches(entry: Entry, service: str) -> bool:
+    return service in (entry.service.lower(), entry.event_source.lower())
+
+
+def curated_services() -> list[str]:
+    """The services that have curated entries, sorted."""
+    return sorted({e.service for e in load_entries().values()})
+
+
+def check_service(service: str) -> None:
+    """Raise UnknownServiceError (listing the curated services) unless `service` names a
+    curated service, a botocore service or a known eventSource."""
+    key = normalize_service(service)
+    if any(_matches(e, key) for e in load_entries().values()):
+        return
+    prefix = key.removesuffix(".amazonaws.com")
+    if key.endswith(".amazonaws.com"):
+        known = prefix in _endpoint_prefixes() or bi.has_model(prefix)
+    else:
+        known = bi.has_model(key)
+    if not known:
+        close = difflib.get_close_matches(prefix, [*curated_services(), *bi.services()], n=5)
+        raise UnknownServiceError(
+            f"unknown service {service!r}; use a service name (iam) or an eventSource "
+            "(iam.amazonaws.com)",
+            sorted(set(close)) or curated_services(),
+        )
+
+
 def filter_entries(
     service: str | None = None,
     min_severity: Severity | None = None,
@@ -145,14 +195,17 @@ def filter_entries(
 ) -> list[Entry]:
     """Curated entries matching all given filters, sorted by service then event name.
 
-    `min_severity` keeps entries at least that severe; `search` keeps entries whose name,
+    `service` is a service name or an eventSource, in any case (see check_service for
+    telling an unknown one from one without curated entries); `min_severity` keeps entries
+    at least that severe; `search` keeps entries whose name,
     summary or impact text contains every word (case-insensitive); `tactic` matches an
     ATT&CK tactic of the entry.
     """
     words = [w.lower() for w in (search or "").split()]
+    key = normalize_service(service) if service else None
     out: list[Entry] = []
     for entry in load_entries().values():
-        if service and entry.service != service:
+        if key and not _matches(entry, key):
             continue
         if min_severity and SEVERITY_ORDER.index(entry.severity) < SEVERITY_ORDER.index(
             min_severity

@@ -11,7 +11,7 @@ import json
 import textwrap
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
@@ -52,13 +52,43 @@ def title_line(entry: Entry) -> str:
 # ---------------------------------------------------------------- text (rich)
 
 
-def _fields_table(title: str, notes: Sequence[FieldNote]) -> Table:
+class Adaptive:
+    """A table where there is room for it, a list layout on narrow terminals.
+
+    `min_width` is the width below which `narrow` is rendered instead of `wide`.
+    """
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType, min_width: int) -> None:
+        self.wide, self.narrow, self.min_width = wide, narrow, min_width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.narrow if options.max_width < self.min_width else self.wide
+
+
+def _listed(title: str, items: Sequence[tuple[Text, str]]) -> Group:
+    """A titled list: each item's heading line, then its text indented below it."""
+    parts: list[RenderableType] = [Text(title, style="italic")]
+    for heading, body in items:
+        parts.append(heading)
+        parts.append(Padding(Text(body), (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+# Below this width related events are a list: the window text holds long policy names.
+RELATED_TABLE_MIN_WIDTH = 110
+# Room the meaning column needs next to the field column before the list layout is better.
+MEANING_MIN_WIDTH = 40
+
+
+def _fields_table(title: str, notes: Sequence[FieldNote]) -> Adaptive:
     table = Table(title=title, title_justify="left", show_header=True, expand=False)
     table.add_column("field", style="cyan", no_wrap=True)
     table.add_column("meaning")
     for note in notes:
         table.add_row(escape(note.field), escape(note.meaning))
-    return table
+    longest = max((len(n.field) for n in notes), default=0)
+    narrow = _listed(title, [(Text(n.field, style="cyan"), n.meaning) for n in notes])
+    return Adaptive(table, narrow, longest + MEANING_MIN_WIDTH + 7)
 
 
 def _numbered(items: Sequence[str]) -> Table:
@@ -136,11 +166,19 @@ def entry_text(entry: Entry) -> RenderableType:
     parts.append(_fields_table("Fields to read", inv.fields))
     related = Table(title="Related events", title_justify="left")
     related.add_column("event", style="cyan", no_wrap=True)
-    related.add_column("window")
-    related.add_column("why")
+    related.add_column("window", ratio=1, min_width=12, overflow="fold")
+    related.add_column("why", ratio=3, overflow="fold")
     for rel in inv.related_events:
         related.add_row(rel.event, escape(rel.window), escape(rel.why))
-    parts.append(related)
+    related_list = _listed(
+        "Related events",
+        [
+            (Text.assemble((rel.event, "cyan"), " ", (f"({rel.window})", "dim")), rel.why)
+            for rel in inv.related_events
+        ],
+    )
+    longest = max((len(r.event) for r in inv.related_events), default=0)
+    parts.append(Adaptive(related, related_list, max(RELATED_TABLE_MIN_WIDTH, longest + 60)))
     parts.append(Text("Usually benign when:", style="bold"))
     parts.append(Padding(_numbered(inv.benign), (0, 0, 0, 1)))
 
@@ -190,6 +228,40 @@ def operation_text(infos: Sequence[OperationInfo], note: str | None = None) -> R
                 parts.append(Text("Pageable: use a paginator to read every page."))
         parts.append(Text(f"CLI reference: {info.cli_reference}", style="dim"))
     return Group(*parts)
+
+
+# Below this width `events` lists entries on two lines each instead of a six-column table.
+EVENTS_TABLE_MIN_WIDTH = 140
+
+
+def events_table(entries: Sequence[Entry]) -> RenderableType:
+    """The ``events`` listing: a table on wide terminals, two lines per entry on narrow."""
+    title = f"{len(entries)} curated event(s)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("event", no_wrap=True)
+    table.add_column("service", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("ATT&CK", min_width=9)
+    table.add_column("what", ratio=1, min_width=20)
+    items: list[RenderableType] = [Text(title, style="italic")]
+    for e in entries:
+        sev = Text(e.severity.value, style=SEVERITY_STYLE[e.severity])
+        attack = ", ".join(t.id for t in e.mitre_attack)
+        table.add_row(e.event_name, e.service, e.category.value, sev, attack, title_line(e))
+        items.append(
+            Text.assemble(
+                (e.event_name, "bold"),
+                "  ",
+                (e.service, "cyan"),
+                " · ",
+                sev,
+                f" · {e.category.value}",
+                f" · {attack}" if attack else "",
+            )
+        )
+        items.append(Padding(Text(title_line(e)), (0, 0, 0, 2)))
+    return Adaptive(table, Group(*items), EVENTS_TABLE_MIN_WIDTH)
 
 
 # ---------------------------------------------------------------- markdown
