@@ -93,3 +93,31 @@ def test_account_from_arn() -> None:
     assert account_from_arn(MALLORY) == "111122223333"
     assert account_from_arn("arn:aws:s3:::bucket") is None
     assert account_from_arn(None) is None
+
+
+def test_sample_logs_correlations_carry_accounts_victims_and_asff(tmp_path) -> None:
+    """End to end on the shipped sample logs: every correlation finding can go to ASFF."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from trailguard.cli import app
+    from trailguard.samples.generate import generate
+
+    generate(tmp_path / "logs", routine_events=200)
+    out = tmp_path / "report.json"
+    runner = CliRunner()
+    runner.invoke(app, ["scan", str(tmp_path / "logs"), "-f", "json", "-o", str(out)])
+    findings = json.loads(out.read_text())["findings"]
+    replaced = [f for f in findings if f["title"] == META.title]
+    assert sorted(f["resources"][0]["name"] for f in replaced) == [
+        "alice", "bob", "dave", "svc-build"
+    ]
+    for f in replaced:
+        assert f["actor"]["arn"] == MALLORY and f["account_id"] == "111122223333"
+    correlations = [f for f in findings if f["event_name"] is None and f["kind"] == "detection"]
+    assert correlations and all(f["account_id"] for f in correlations)
+    asff = tmp_path / "report.asff.json"
+    result = runner.invoke(app, ["scan", str(tmp_path / "logs"), "-f", "asff", "-o", str(asff)])
+    assert "left out" not in result.output
+    assert len(json.loads(asff.read_text())) == len(findings)
