@@ -50,8 +50,8 @@ def test_usage_errors_exit_2(aws, tmp_path: Path) -> None:
     bad_cfg.write_text("credentials: {unused: 3}\n")
     cases = {
         ("--check", "no_such_check"): "unknown check id(s): no_such_check",
-        ("--format", "xml"): "unknown --format",
-        ("--fail-on", "urgent"): "unknown --fail-on",
+        ("--format", "xml"): "'xml' is not one of",
+        ("--fail-on", "urgent"): "'urgent' is not one of",
         ("--config", str(bad_cfg)): "credentials.unused",
         ("--accounts", "111122223333"): "need --role-name",
         ("--role-name", "Audit", "--accounts", "42"): "12 digits",
@@ -60,7 +60,35 @@ def test_usage_errors_exit_2(aws, tmp_path: Path) -> None:
     for args, message in cases.items():
         r = runner.invoke(app, ["audit", *args])
         assert r.exit_code == 2, args
-        assert message in r.stderr, (args, r.stderr)
+        assert message in " ".join(r.stderr.replace("│", " ").split()), (args, r.stderr)
+
+
+def test_short_options_choices_in_help_and_case_insensitive(aws, tmp_path: Path) -> None:
+    from trailguard.audit.cli import AuditFormat
+    from trailguard.findings.output import FORMATS
+
+    assert tuple(AuditFormat) == FORMATS  # the same formats as the writers (and scan)
+    out = tmp_path / "a.json"
+    r = runner.invoke(app, ["audit", "-f", "JSON", "-o", str(out), "--fail-on", "NONE",
+                            "--check", "iam_password_policy_minimum_length_14"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["findings"][0]["status"] == "FAIL"
+    r = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
+    assert "table|json|jsonl|csv|ocsf|asff|html" in r.stdout
+    assert "info|low|medium|high|critical|none" in r.stdout
+
+
+def test_api_call_counts_are_one_stat(aws, tmp_path: Path) -> None:
+    out = tmp_path / "a.json"
+    r = runner.invoke(app, ["audit", "-f", "json", "-o", str(out), "--fail-on", "none",
+                            "--check", "iam_password_policy_minimum_length_14"])
+    assert r.exit_code == 0, r.output
+    stats = json.loads(out.read_text())["stats"]
+    assert not [k for k in stats if k.startswith("calls.")]
+    assert stats["api_calls_by_operation"] == ("iam.GetAccountPasswordPolicy 1, "
+                                               "sts.GetCallerIdentity 1")
+    assert set(stats) == {"accounts", "checks", "api_calls", "wall_seconds",
+                          "api_calls_by_operation"}
 
 
 def test_table_output_runs_all_checks(aws, tmp_path: Path) -> None:

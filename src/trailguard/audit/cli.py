@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,39 @@ from trailguard.findings.model import Finding, Report, Severity, Status
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
+
+
+class AuditFormat(StrEnum):
+    """Report formats of ``--format`` (the same as scan's; findings.output.FORMATS)."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    ocsf = "ocsf"
+    asff = "asff"
+    html = "html"
+
+
+class AuditFailOn(StrEnum):
+    """``--fail-on``: a severity, or ``none`` (never exit 1 because of a FAIL)."""
+
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+    none = "none"
+
+
+def api_call_stats(counter: ApiCallCounter) -> dict[str, int | str]:
+    """The report's API call figures: the total, and per operation in ONE stat.
+
+    One stat, not one per operation: report summaries (HTML cards, table footers) show every
+    stat, and sixteen call counters would open the report before the findings.
+    """
+    per_op = ", ".join(f"{op} {n}" for op, n in sorted(counter.calls.items()))
+    return {"api_calls": counter.total, **({"api_calls_by_operation": per_op} if per_op else {})}
 
 
 def exit_code(findings: list[Finding], fail_on: str) -> int:
@@ -87,12 +121,17 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")
         ] = None,
         fmt: Annotated[
-            str, typer.Option("--format", help="table|json|jsonl|csv|ocsf|asff|html")
-        ] = "table",
-        output: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
+            AuditFormat,
+            typer.Option("--format", "-f", case_sensitive=False, help="Report format."),
+        ] = AuditFormat.table,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+        ] = None,
         fail_on: Annotated[
-            str, typer.Option(help=f"Exit 1 on a FAIL at/above: {'|'.join(FAIL_ON_CHOICES)}.")
-        ] = "high",
+            AuditFailOn,
+            typer.Option("--fail-on", case_sensitive=False,
+                         help="Exit 1 on a FAIL at least this severe; none: never."),
+        ] = AuditFailOn.high,
         role_name: Annotated[
             str | None,
             typer.Option(help="Role to assume in each account (with --accounts or --org)."),
@@ -116,11 +155,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_OK)
         from trailguard.findings.output import FORMATS, write_report
 
-        if fmt.strip().lower() not in FORMATS:
-            _fail(f"unknown --format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-        if fail_on.strip().lower() not in FAIL_ON_CHOICES:
-            _fail(f"unknown --fail-on {fail_on!r}; choose one of: {', '.join(FAIL_ON_CHOICES)}")
-        fail_on = fail_on.strip().lower()
+        if fmt.value not in FORMATS:  # an enum out of step with the writers
+            _fail(f"--format {fmt.value} is not available; choose one of: {', '.join(FORMATS)}")
         if (accounts or org) and not role_name:
             _fail("--accounts and --org need --role-name")
         if accounts and org:
@@ -168,21 +204,20 @@ def register(app: typer.Typer) -> None:
             stats={
                 "accounts": len({f.account_id for f in findings if f.account_id}) or 0,
                 "checks": len(selected),
-                "api_calls": counter.total,
                 "wall_seconds": round(elapsed, 3),
-                **{f"calls.{op}": n for op, n in sorted(counter.calls.items())},
+                **api_call_stats(counter),
             },
         )
         try:
-            write_report(report, fmt, output)
+            write_report(report, fmt.value, output)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
         except (ValueError, ImportError) as exc:  # a format not available in this build
-            _fail(f"cannot write the {fmt} report: {exc}")
+            _fail(f"cannot write the {fmt.value} report: {exc}")
         for line in summary_text(findings):
             typer.echo(line, err=True)
         typer.echo(f"{counter.total} API call(s) in {elapsed:.1f}s", err=True)
-        raise typer.Exit(exit_code(findings, fail_on))
+        raise typer.Exit(exit_code(findings, fail_on.value))
 
 
 __all__ = ["exit_code", "register", "summary_text"]
