@@ -279,15 +279,18 @@ def scan_command(
     from trailguard.findings.output import write_report
 
     try:
-        write_report(report, fmt.value, output)
+        left_out = write_report(report, fmt.value, output)
     except OSError as exc:
         raise _usage(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     _print_summary(stats, findings, notes)
     for source in empty:
         _err().print(f"error: no CloudTrail log files found under {source}", markup=False)
+    if left_out:
+        _err().print(f"error: {left_out} finding(s) could not be expressed as {fmt.value} and "
+                     "were left out of the report (see the warnings above)", markup=False)
     if _fail_rank(findings, Severity(fail_on.value)):
         raise typer.Exit(EXIT_FINDINGS)
-    if stats.data_skipped:
+    if stats.data_skipped or left_out:
         raise typer.Exit(EXIT_USAGE)
 
 
