@@ -124,3 +124,11 @@ def test_explain_service_is_case_insensitive() -> None:
     result = runner.invoke(app, ["explain", "CreateTags", "-s", "EC2", "-f", "json"])
     assert result.exit_code == 0
     assert '"service": "ec2"' in result.stdout
+
+
+def test_reference_urls_are_never_cut() -> None:
+    entry = get_entry("CreateAccessKey")
+    assert entry is not None
+    lines = [line.strip() for line in explain_at(60, "CreateAccessKey").splitlines()]
+    for ref in entry.references:
+        assert str(ref.url) in lines

@@ -190,7 +190,9 @@ def entry_text(entry: Entry) -> RenderableType:
         parts.extend(_action_text(i, action))
 
     parts.append(Rule("References", align="left"))
-    parts.extend(Text(f"  {ref.title}: {ref.url}") for ref in entry.references)
+    for ref in entry.references:  # the URL on its own line, never cut, so it stays copyable
+        parts.append(Text(f"  {ref.title}:"))
+        parts.append(Text(f"    {ref.url}", no_wrap=True, overflow="ignore"))
     return Group(*parts)
 
 
