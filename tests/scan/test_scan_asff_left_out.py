@@ -34,3 +34,15 @@ def test_asff_leaves_out_what_it_cannot_express_and_says_so(tmp_path: Path) -> N
     written = json.loads(out.read_text())
     assert [f["AwsAccountId"] for f in written] == ["111122223333"]
     assert "left out of the report" in result.output
+
+
+def test_fail_on_none_never_exits_1_for_findings(tmp_path: Path) -> None:
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text(json.dumps(WITH_ACCOUNT) + "\n")
+    out = tmp_path / "r.json"
+    strict = CliRunner().invoke(app, ["scan", str(logs), "-f", "json", "-o", str(out),
+                                      "--fail-on", "low"])
+    lenient = CliRunner().invoke(app, ["scan", str(logs), "-f", "json", "-o", str(out),
+                                       "--fail-on", "none"])
+    assert (strict.exit_code, lenient.exit_code) == (1, 0)
+    assert json.loads(out.read_text())["findings"]  # the findings are still reported

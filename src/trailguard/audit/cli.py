@@ -209,7 +209,7 @@ def register(app: typer.Typer) -> None:
             },
         )
         try:
-            write_report(report, fmt.value, output)
+            left_out = write_report(report, fmt.value, output)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
         except (ValueError, ImportError) as exc:  # a format not available in this build
@@ -217,7 +217,12 @@ def register(app: typer.Typer) -> None:
         for line in summary_text(findings):
             typer.echo(line, err=True)
         typer.echo(f"{counter.total} API call(s) in {elapsed:.1f}s", err=True)
-        raise typer.Exit(exit_code(findings, fail_on.value))
+        code = exit_code(findings, fail_on.value)
+        if left_out:
+            typer.echo(f"error: {left_out} result(s) could not be expressed as {fmt.value} and "
+                       "were left out of the report (see the warnings above)", err=True)
+            code = code if code == EXIT_FINDINGS else EXIT_USAGE  # findings still win
+        raise typer.Exit(code)
 
 
 __all__ = ["exit_code", "register", "summary_text"]

@@ -40,6 +40,7 @@ class FailOn(StrEnum):
     medium = "medium"
     high = "high"
     critical = "critical"
+    none = "none"  # never exit 1 because of findings (as `audit --fail-on none`)
 
 
 def _err() -> Console:
@@ -165,7 +166,8 @@ def scan_command(
     ] = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
+        typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe "
+                     "(none: never because of findings)."),
     ] = FailOn.high,
     rules: Annotated[
         list[Path] | None,
@@ -288,7 +290,7 @@ def scan_command(
     if left_out:
         _err().print(f"error: {left_out} finding(s) could not be expressed as {fmt.value} and "
                      "were left out of the report (see the warnings above)", markup=False)
-    if _fail_rank(findings, Severity(fail_on.value)):
+    if fail_on is not FailOn.none and _fail_rank(findings, Severity(fail_on.value)):
         raise typer.Exit(EXIT_FINDINGS)
     if stats.data_skipped or left_out:
         raise typer.Exit(EXIT_USAGE)
