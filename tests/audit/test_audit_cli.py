@@ -64,10 +64,10 @@ def test_usage_errors_exit_2(aws, tmp_path: Path) -> None:
 
 
 def test_short_options_choices_in_help_and_case_insensitive(aws, tmp_path: Path) -> None:
-    from trailguard.audit.cli import AuditFormat
+    from trailguard.findings.choices import ReportFormat
     from trailguard.findings.output import FORMATS
 
-    assert tuple(AuditFormat) == FORMATS  # the same formats as the writers (and scan)
+    assert tuple(ReportFormat) == FORMATS  # the same formats as the writers (and scan)
     out = tmp_path / "a.json"
     r = runner.invoke(app, ["audit", "-f", "JSON", "-o", str(out), "--fail-on", "NONE",
                             "--check", "iam_password_policy_minimum_length_14"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,33 +28,11 @@ from trailguard.audit.engine import (
     select_checks,
 )
 from trailguard.aws import make_session
+from trailguard.findings.choices import FailOn, ReportFormat
 from trailguard.findings.model import Finding, Report, Severity, Status
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
-
-
-class AuditFormat(StrEnum):
-    """Report formats of ``--format`` (the same as scan's; findings.output.FORMATS)."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    ocsf = "ocsf"
-    asff = "asff"
-    html = "html"
-
-
-class AuditFailOn(StrEnum):
-    """``--fail-on``: a severity, or ``none`` (never exit 1 because of a FAIL)."""
-
-    info = "info"
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-    none = "none"
 
 
 def api_call_stats(counter: ApiCallCounter) -> dict[str, int | str]:
@@ -121,17 +98,17 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")
         ] = None,
         fmt: Annotated[
-            AuditFormat,
+            ReportFormat,
             typer.Option("--format", "-f", case_sensitive=False, help="Report format."),
-        ] = AuditFormat.table,
+        ] = ReportFormat.table,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
         ] = None,
         fail_on: Annotated[
-            AuditFailOn,
+            FailOn,
             typer.Option("--fail-on", case_sensitive=False,
                          help="Exit 1 on a FAIL at least this severe; none: never."),
-        ] = AuditFailOn.high,
+        ] = FailOn.high,
         role_name: Annotated[
             str | None,
             typer.Option(help="Role to assume in each account (with --accounts or --org)."),

@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,33 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from trailguard.findings.choices import FailOn, ReportFormat
 from trailguard.findings.model import Finding, Report, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 LOOKUP_WINDOW = timedelta(days=90)
-
-
-class OutputFormat(StrEnum):
-    """Report formats of ``scan``."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    ocsf = "ocsf"
-    asff = "asff"
-    html = "html"
-
-
-class FailOn(StrEnum):
-    """Severities for ``--fail-on``."""
-
-    info = "info"
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-    none = "none"  # never exit 1 because of findings (as `audit --fail-on none`)
 
 
 def _err() -> Console:
@@ -159,8 +136,8 @@ def scan_command(
         ),
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = OutputFormat.table,
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.table,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
