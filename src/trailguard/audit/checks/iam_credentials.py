@@ -267,38 +267,45 @@ def per_user(
         return list(pool.map(one, rows))
 
 
-@check("iam_user_ssh_public_key_inactive_user")
-def ssh_keys_of_inactive_users(ctx: AuditContext) -> CheckOutcome:
-    """FAIL for each active SSH public key of an inactive user (one list call per such user)."""
+def _active_credentials(
+    ctx: AuditContext, rows: list[CredentialRow], operation: str, items: str,
+    id_field: str, resource_type: str, detail_id: str,
+) -> CheckOutcome:
+    """FAIL for each Active item that ``operation`` lists for the users in ``rows``."""
     iam = ctx.client("iam")
-    out = CheckOutcome()
-    rows = inactive_users(ctx)
-    listed = per_user(ctx, rows, lambda user: ctx.paginate(
-        iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=user))
-    for row, keys in zip(rows, listed, strict=True):
-        out.evaluated += 1
-        if isinstance(keys, Exception):
-            out.errors.append(f"{row.user}: {error_reason(keys)}")
+    out = CheckOutcome(evaluated=len(rows))
+    listed = per_user(ctx, rows, lambda user: ctx.paginate(iam, operation, items, UserName=user))
+    for row, found in zip(rows, listed, strict=True):
+        if isinstance(found, Exception):
+            out.errors.append(f"{row.user}: {error_reason(found)}")
             continue
-        for k in keys:
-            if k.get("Status") != "Active":
+        for item in found:
+            if item.get("Status") != "Active":
                 continue
             out.failed.append(
                 Resource(
-                    type="AwsIamSshPublicKey",
-                    id=k["SSHPublicKeyId"],
+                    type=resource_type,
+                    id=item[id_field],
                     name=row.user,
                     account_id=ctx.account_id,
                     details={
                         "user_name": row.user,
-                        "ssh_public_key_id": k["SSHPublicKeyId"],
-                        "status": k["Status"],
-                        "upload_date": _iso(k.get("UploadDate")),
+                        detail_id: item[id_field],
+                        "status": item["Status"],
+                        "upload_date": _iso(item.get("UploadDate")),
                         "user_last_activity": _last_activity(row),
                     },
                 )
             )
     return out
+
+
+@check("iam_user_ssh_public_key_inactive_user")
+def ssh_keys_of_inactive_users(ctx: AuditContext) -> CheckOutcome:
+    """FAIL for each active SSH public key of an inactive user (one list call per such user)."""
+    return _active_credentials(ctx, inactive_users(ctx), "list_ssh_public_keys",
+                               "SSHPublicKeys", "SSHPublicKeyId", "AwsIamSshPublicKey",
+                               "ssh_public_key_id")
 
 
 @check("iam_user_signing_certificate_inactive_user")
@@ -308,32 +315,6 @@ def certificates_of_inactive_users(ctx: AuditContext) -> CheckOutcome:
     The report's cert columns say which inactive users hold an active certificate, so only
     those are listed (to get the certificate ids).
     """
-    iam = ctx.client("iam")
-    out = CheckOutcome()
     rows = [r for r in inactive_users(ctx) if any(r.certs_active)]
-    out.evaluated = len(rows)
-    listed = per_user(ctx, rows, lambda user: ctx.paginate(
-        iam, "list_signing_certificates", "Certificates", UserName=user))
-    for row, certs in zip(rows, listed, strict=True):
-        if isinstance(certs, Exception):
-            out.errors.append(f"{row.user}: {error_reason(certs)}")
-            continue
-        for c in certs:
-            if c.get("Status") != "Active":
-                continue
-            out.failed.append(
-                Resource(
-                    type="AwsIamSigningCertificate",
-                    id=c["CertificateId"],
-                    name=row.user,
-                    account_id=ctx.account_id,
-                    details={
-                        "user_name": row.user,
-                        "certificate_id": c["CertificateId"],
-                        "status": c["Status"],
-                        "upload_date": _iso(c.get("UploadDate")),
-                        "user_last_activity": _last_activity(row),
-                    },
-                )
-            )
-    return out
+    return _active_credentials(ctx, rows, "list_signing_certificates", "Certificates",
+                               "CertificateId", "AwsIamSigningCertificate", "certificate_id")
