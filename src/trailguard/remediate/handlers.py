@@ -225,6 +225,18 @@ def _key_last_used(ctx: RemediationContext, key_id: str) -> str | None:
     return d.isoformat() if d else None
 
 
+def _restore_status(ident: str, previous: str | None, now: str | None,
+                    update: Callable[[str], Any], gone: str = "no longer exists") -> list[str]:
+    """Put a credential's Status back to ``previous`` (the journaled before-state)."""
+    if previous is None:
+        return [f"{ident}: did not exist before; nothing to restore"]
+    if now is None:
+        return [f"{ident}: {gone}; cannot restore"]
+    if now != previous:
+        update(previous)
+    return [f"{ident}: status {previous}"]
+
+
 @handler("access_key_status")
 class _AccessKeyStatus:
     @staticmethod
@@ -235,15 +247,11 @@ class _AccessKeyStatus:
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
         user, key = step.args["UserName"], step.args["AccessKeyId"]
-        previous = before.get("status")
-        if previous is None:
-            return [f"{key}: did not exist before; nothing to restore"]
-        now = _key_status(ctx, user, key)
-        if now is None:
-            return [f"{key}: no longer exists (deleted since); cannot restore"]
-        if now != previous:
-            _iam(ctx).update_access_key(UserName=user, AccessKeyId=key, Status=previous)
-        return [f"{key}: status {previous}"]
+        return _restore_status(
+            key, before.get("status"), _key_status(ctx, user, key),
+            lambda status: _iam(ctx).update_access_key(UserName=user, AccessKeyId=key,
+                                                       Status=status),
+            gone="no longer exists (deleted since)")
 
 
 @handler("access_key_delete")
@@ -273,16 +281,10 @@ class _SshKeyStatus:
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
         key = step.args["SSHPublicKeyId"]
-        previous = before.get("status")
-        if previous is None:
-            return [f"{key}: did not exist before; nothing to restore"]
-        now = _SshKeyStatus.read(ctx, step).get("status")
-        if now is None:
-            return [f"{key}: no longer exists; cannot restore"]
-        if now != previous:
-            _iam(ctx).update_ssh_public_key(UserName=step.args["UserName"],
-                                           SSHPublicKeyId=key, Status=previous)
-        return [f"{key}: status {previous}"]
+        return _restore_status(
+            key, before.get("status"), _SshKeyStatus.read(ctx, step).get("status"),
+            lambda status: _iam(ctx).update_ssh_public_key(
+                UserName=step.args["UserName"], SSHPublicKeyId=key, Status=status))
 
 
 @handler("certificate_status")
@@ -300,16 +302,10 @@ class _CertificateStatus:
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
         cert = step.args["CertificateId"]
-        previous = before.get("status")
-        if previous is None:
-            return [f"{cert}: did not exist before; nothing to restore"]
-        now = _CertificateStatus.read(ctx, step).get("status")
-        if now is None:
-            return [f"{cert}: no longer exists; cannot restore"]
-        if now != previous:
-            _iam(ctx).update_signing_certificate(UserName=step.args["UserName"],
-                                                CertificateId=cert, Status=previous)
-        return [f"{cert}: status {previous}"]
+        return _restore_status(
+            cert, before.get("status"), _CertificateStatus.read(ctx, step).get("status"),
+            lambda status: _iam(ctx).update_signing_certificate(
+                UserName=step.args["UserName"], CertificateId=cert, Status=status))
 
 
 # --- S3 and CloudTrail -----------------------------------------------------------------------
