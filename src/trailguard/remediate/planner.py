@@ -330,37 +330,32 @@ def plan_key_deletions(p: Planning) -> None:
                why=f"named with --delete-inactive-keys; inactive since {since:%Y-%m-%d}")
 
 
+def _plan_deactivations(p: Planning, check: str, action: str, handler: str, id_key: str,
+                        id_detail: str, operation: str, label: str) -> None:
+    """Set Inactive each failing resource of ``check`` that is still Active right now."""
+    for f in p.failed(check):
+        for r in f.resources:
+            args = {"UserName": r.details["user_name"], id_key: r.details[id_detail]}
+            probe = Step(action=action, handler=handler, target=r.id, calls=[], args=args)
+            if h.HANDLERS[handler].read(p.ctx, probe)["status"] != "Active":
+                continue
+            p.step(action, handler, f"{label} {args[id_key]} of {args['UserName']}",
+                   [_call("iam", operation, p.ctx.region, Status="Inactive", **args)],
+                   args, [f.rule_id], why="user inactive")
+
+
 def plan_ssh_keys(p: Planning) -> None:
     """Deactivate active SSH public keys of inactive users."""
-    for f in p.failed("iam_user_ssh_public_key_inactive_user"):
-        for r in f.resources:
-            args = {"UserName": r.details["user_name"],
-                    "SSHPublicKeyId": r.details["ssh_public_key_id"]}
-            probe = Step(action="deactivate-ssh-public-key", handler="ssh_key_status",
-                         target=r.id, calls=[], args=args)
-            if h.HANDLERS["ssh_key_status"].read(p.ctx, probe)["status"] != "Active":
-                continue
-            p.step("deactivate-ssh-public-key", "ssh_key_status",
-                   f"SSH key {args['SSHPublicKeyId']} of {args['UserName']}",
-                   [_call("iam", "UpdateSSHPublicKey", p.ctx.region, Status="Inactive", **args)],
-                   args, [f.rule_id], why="user inactive")
+    _plan_deactivations(p, "iam_user_ssh_public_key_inactive_user", "deactivate-ssh-public-key",
+                        "ssh_key_status", "SSHPublicKeyId", "ssh_public_key_id",
+                        "UpdateSSHPublicKey", "SSH key")
 
 
 def plan_certificates(p: Planning) -> None:
     """Deactivate active signing certificates of inactive users."""
-    for f in p.failed("iam_user_signing_certificate_inactive_user"):
-        for r in f.resources:
-            args = {"UserName": r.details["user_name"],
-                    "CertificateId": r.details["certificate_id"]}
-            probe = Step(action="deactivate-signing-certificate", handler="certificate_status",
-                         target=r.id, calls=[], args=args)
-            if h.HANDLERS["certificate_status"].read(p.ctx, probe)["status"] != "Active":
-                continue
-            p.step("deactivate-signing-certificate", "certificate_status",
-                   f"certificate {args['CertificateId']} of {args['UserName']}",
-                   [_call("iam", "UpdateSigningCertificate", p.ctx.region, Status="Inactive",
-                          **args)],
-                   args, [f.rule_id], why="user inactive")
+    _plan_deactivations(p, "iam_user_signing_certificate_inactive_user",
+                        "deactivate-signing-certificate", "certificate_status", "CertificateId",
+                        "certificate_id", "UpdateSigningCertificate", "certificate")
 
 
 # --- CloudTrail ------------------------------------------------------------------------------
