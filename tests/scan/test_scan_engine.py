@@ -259,7 +259,7 @@ def test_delivery_files_joined_in_memory_keep_every_event(tmp_path: Path) -> Non
 
 
 def test_records_span_accepts_only_the_delivery_shape() -> None:
-    from trailguard.scan.engine import records_span
+    from trailguard.scan.batches import records_span
 
     assert records_span(b'{"Records":[1,2]}') == (11, 16)
     assert records_span(b'{ "Records" : [ ] }\n') == (14, 17)

@@ -5,7 +5,9 @@ or ``batch_records`` decoded records are in a batch; each batch's table is dropp
 rules ran on it. Only grouped findings, correlation state (bounded by the detector) and, when
 the loader keeps only rows a rule can match, up to ``pending_rows`` such rows outlive a batch.
 
-Per input the scanner decides (from its first bytes, never from configuration):
+A reader thread (:mod:`trailguard.scan.batches`) lists, opens and batches the inputs and
+joins delivery files while this thread loads the previous batch and runs the rules. Per
+input it decides (from its first bytes, never from configuration):
 
 * a digest file: counted and skipped;
 * S3 delivery files: the ``Records`` arrays of a batch are inflated with isal and joined
@@ -24,50 +26,44 @@ never costs the others.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 from botocore.exceptions import BotoCoreError, ClientError
-from isal import igzip
 
 from trailguard.findings.model import Finding, Severity, SkippedInput
+from trailguard.scan.batches import (
+    HAVE_MEMFD,
+    Batch,
+    Input,
+    Joined,
+    ListingError,
+    Prepared,
+    Reader,
+    describe_error,
+    join_arrays,
+)
 from trailguard.scan.convert import (
     FindingGroups,
     RuleMeta,
     finding_from_correlation,
     rule_meta,
 )
-from trailguard.scan.decode import (
-    GZIP_ERRORS,
-    GZIP_MAGIC,
-    DigestFile,
-    InputError,
-    decode_stream,
-    fast_layout,
-    is_digest,
-    read_head,
-)
-from trailguard.scan.inputs import LocalInput, S3Input
-from trailguard.scan.loader import FINDING_COLUMNS, EventLoader, memory_file
+from trailguard.scan.decode import DigestFile, InputError, decode_stream
+from trailguard.scan.loader import FINDING_COLUMNS, EventLoader
 from trailguard.scan.schema import COLUMNS, TABLE
 
 log = logging.getLogger(__name__)
 
 MAX_SKIPPED_LISTED = 500  # skipped inputs listed one by one in the report; the rest are counted
 MAX_RECORD_PROBLEMS_PER_FILE = 3
-HAVE_MEMFD = hasattr(os, "memfd_create")
-SNIFF_BYTES = 16 * 1024  # first bytes looked at to recognise a file (many files are small)
-ARRAYS_PER_BATCH = 4  # in-memory arrays a batch of delivery files is joined into
-Input = LocalInput | S3Input
 PENDING = "__tg_pending"  # rows that can match, gathered over batches (see Scanner._detect)
 
 
@@ -156,169 +152,6 @@ class _ForeignRows(Exception):
     """A fast-path batch held rows that are not CloudTrail records (see count_foreign_rows)."""
 
 
-@dataclass
-class _Prepared:
-    """An input opened and sniffed (possibly in a worker thread), ready for a batch."""
-
-    inp: Input
-    kind: str  # "fast" (DuckDB reads it) | "python" | "digest" | "error"
-    stack: ExitStack
-    reason: str = ""
-    layout: str = ""  # for "fast": "records" | "lines" | "array"
-    duck_path: str | None = None
-    gzipped: bool = False
-    size: int = 0  # decompressed bytes (delivery)
-    data: IO[bytes] | None = None  # readable content for the Python path
-
-    def close(self) -> None:
-        self.stack.close()
-
-
-def _prepare(inp: Input) -> _Prepared:
-    """Open an input, look at its first bytes and get it ready for the right path."""
-    stack = ExitStack()
-    try:
-        path, fh = stack.enter_context(inp.open())
-    except (OSError, ClientError, BotoCoreError) as exc:
-        stack.close()
-        return _Prepared(inp, "error", ExitStack(), reason=describe_error(exc))
-    try:
-        raw = fh.read(SNIFF_BYTES)
-        head = read_head(raw, SNIFF_BYTES)
-        gz = raw[:2] == GZIP_MAGIC
-        size = _content_size(fh, gz)
-        fh.seek(0)
-    except InputError as exc:
-        stack.close()
-        return _Prepared(inp, "error", ExitStack(), reason=str(exc))
-    except OSError as exc:
-        stack.close()
-        return _Prepared(inp, "error", ExitStack(), reason=describe_error(exc))
-    if is_digest(inp.name, head):
-        stack.close()
-        return _Prepared(inp, "digest", ExitStack())
-    layout = fast_layout(head) if path is not None else None
-    if layout is None:
-        return _Prepared(inp, "python", stack, data=fh)
-    return _Prepared(
-        inp, "fast", stack, layout=layout, duck_path=path, gzipped=gz, size=size, data=fh
-    )
-
-
-@dataclass
-class _Joined:
-    """A batch of delivery files joined into in-memory arrays, and the files left out."""
-
-    stack: ExitStack  # owns the in-memory arrays
-    paths: list[str]
-    kept: list[_Prepared]  # files whose records are in the arrays
-    skipped: list[tuple[_Prepared, str]]  # files that do not inflate, with the reason
-    python: list[_Prepared]  # files not shaped {"Records": [...]}: for the Python decoder
-
-
-def _join_arrays(group: list[_Prepared]) -> _Joined:
-    """Join the ``Records`` arrays of delivery files into a few in-memory JSON arrays.
-
-    DuckDB reads a few large top-level arrays element by element at about 20% less CPU
-    than many ``{"Records": [...]}`` objects it must parse whole and unnest (measured),
-    and isal inflates gzip about three times faster than DuckDB. Files that do not
-    inflate are listed with the reason; files not shaped exactly ``{"Records": [...]}`` are
-    listed for the Python decoder. Touches no scanner state, so it runs on a worker thread.
-    """
-    stack = ExitStack()
-    count = max(1, min(ARRAYS_PER_BATCH, len(group)))
-    try:
-        outs = [stack.enter_context(memory_file("trailguard-batch")) for _ in range(count)]
-        sizes = [0] * count
-        used = [False] * count
-        joined = _Joined(stack, [], [], [], [])
-        for prep in group:
-            stream = prep.data
-            if stream is None:
-                continue
-            try:
-                stream.seek(0)
-                data = stream.read()
-                if prep.gzipped:
-                    data = igzip.decompress(data)
-            except GZIP_ERRORS as exc:
-                reason = f"corrupt or truncated gzip data ({exc or type(exc).__name__})"
-                joined.skipped.append((prep, reason))
-                continue
-            span = records_span(data)
-            if span is None:
-                joined.python.append(prep)
-                continue
-            joined.kept.append(prep)
-            start, end = span
-            body = memoryview(data)[start + 1 : end - 1]
-            if len(body) < 64 and not bytes(body).strip():
-                continue  # an empty delivery file: zero events
-            slot = sizes.index(min(sizes))
-            fh = outs[slot][1]
-            fh.write(b"," if used[slot] else b"[")
-            fh.write(body)
-            used[slot] = True
-            sizes[slot] += len(body)
-        for (path, fh), was_used in zip(outs, used, strict=True):
-            fh.write(b"]" if was_used else b"[]")
-            fh.flush()
-            joined.paths.append(path)
-    except BaseException:
-        stack.close()
-        raise
-    return joined
-
-
-def _close_all(group: list[_Prepared]) -> None:
-    for prep in group:
-        prep.close()
-
-
-def _content_size(fh: IO[bytes], gz: bool) -> int:
-    """Decompressed size: gzip's ISIZE trailer (size mod 4 GiB), else the file size."""
-    end = fh.seek(0, os.SEEK_END)
-    if not gz or end < 18:
-        return end
-    fh.seek(end - 4)
-    size = int.from_bytes(fh.read(4), "little")
-    # A truncated file ends in arbitrary bytes: never trust a ratio JSON does not reach.
-    return size if size <= end * MAX_GZIP_RATIO else end * 10
-
-
-MAX_GZIP_RATIO = 100
-
-
-def records_span(data: bytes) -> tuple[int, int] | None:
-    """Byte range of the array in ``{"Records": [...]}`` (brackets included), else None."""
-    start = data.find(b"[")
-    end = len(data)
-    while end and data[end - 1] in b" \t\r\n":
-        end -= 1
-    if start < 0 or not end or data[end - 1] != ord("}"):
-        return None
-    end -= 1
-    while end and data[end - 1] in b" \t\r\n":
-        end -= 1
-    if end <= start or data[end - 1] != ord("]"):
-        return None
-    if data[:start].replace(b" ", b"").replace(b"\n", b"") not in (b'{"Records":',):
-        return None
-    return start, end
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line reason for an AWS or I/O error (error code and message, no traceback)."""
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'error')}: {err.get('Message', '')}".strip(": ")
-    if isinstance(exc, BotoCoreError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot read: {exc.strerror}"
-    return f"cannot read: {exc}"
-
-
 def needed_columns(detector: Any) -> set[str] | None:
     """Columns the rules and findings read; None means all (when it cannot be worked out).
 
@@ -387,113 +220,61 @@ class Scanner:
         self._records_from: set[str] = set()
         self.pending_rows = pending_rows
         self._pending = 0  # rows set aside in the PENDING table
-        self._joiner: ThreadPoolExecutor | None = None
-        self._inflight: tuple[list[_Prepared], Future[_Joined]] | None = None
 
     # -- inputs ---------------------------------------------------------------------------
 
     def scan_inputs(self, inputs: Iterable[Input], source: str = "") -> None:
         """Scan files/objects; listing errors of ``inputs`` are reported against ``source``.
 
-        Delivery files are inflated and joined on a worker thread (isal releases the GIL)
-        while DuckDB loads and scans the previous batch: at most two batches are in memory.
+        A reader thread lists, opens and groups the inputs and inflates and joins each
+        batch of delivery files (isal releases the GIL), while this thread loads the
+        previous batch into DuckDB and runs the rules: DuckDB never waits for the next
+        batch to be gathered. At most ``batches_ahead`` joined batches are in memory.
         """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tg-join") as joiner:
-            self._joiner = joiner
-            try:
-                self._scan_prepared(inputs, source)
-                self._drain()
-            finally:
-                self._discard_inflight()
-                self._joiner = None
+        reader = Reader(
+            inputs, source, batch_files=self.batch_files, batch_bytes=self.batch_bytes,
+            prefetch=self.prefetch,
+        )
+        reader.start()
+        try:
+            for item in reader:
+                if isinstance(item, ListingError):
+                    self.stats.skip(item.source, item.reason)
+                elif isinstance(item, Batch):
+                    self._scan_batch(item)
+                else:
+                    self._scan_one(item)
+                self.tick()
+        finally:
+            reader.stop()
         self.flush_records()
 
-    def _scan_prepared(self, inputs: Iterable[Input], source: str) -> None:
-        pending: list[_Prepared] = []
-        pending_bytes = 0
-        for prep in self._prepared(inputs, source):
-            self.stats.inputs_seen += 1
-            if prep.kind == "error":
-                self.stats.skip(prep.inp.name, prep.reason)
-            elif prep.kind == "digest":
-                self.stats.digests_skipped += 1
-            elif prep.kind == "python":
-                try:
-                    self._decode_python(prep)
-                finally:
-                    prep.close()
-            else:
-                if pending and (pending[0].gzipped, pending[0].layout) != (
-                    prep.gzipped, prep.layout
-                ):
-                    self._flush_delivery(pending)
-                    pending, pending_bytes = [], 0
-                pending.append(prep)
-                pending_bytes += prep.size
-                if len(pending) >= self.batch_files or pending_bytes >= self.batch_bytes:
-                    self._flush_delivery(pending)
-                    pending, pending_bytes = [], 0
-            self.tick()
-        if pending:
-            self._flush_delivery(pending)
-
-    def _prepared(self, inputs: Iterable[Input], source: str) -> Iterator[_Prepared]:
-        """Open inputs ahead of use on worker threads (bounded window), in order."""
-        window: list[Future[_Prepared]] = []
-        with ThreadPoolExecutor(max_workers=self.prefetch) as pool:
+    def _scan_one(self, prep: Prepared) -> None:
+        """Account for an input that is not part of a batch (error, digest, Python path)."""
+        self.stats.inputs_seen += 1
+        if prep.kind == "error":
+            self.stats.skip(prep.inp.name, prep.reason)
+        elif prep.kind == "digest":
+            self.stats.digests_skipped += 1
+        else:
             try:
-                for inp in inputs:
-                    window.append(pool.submit(_prepare, inp))
-                    if len(window) > self.prefetch * 8:
-                        yield window.pop(0).result()
-            except (ClientError, BotoCoreError) as exc:
-                self.stats.skip(source or "input", f"listing failed: {describe_error(exc)}")
-            while window:
-                yield window.pop(0).result()
-
-    def _flush_delivery(self, group: list[_Prepared]) -> None:
-        """Scan a batch of fast-path files: joined on the worker thread when they are
-        delivery files, while the previous batch is loaded and scanned here."""
-        if group[0].layout == "records" and HAVE_MEMFD and self._joiner is not None:
-            joining = self._joiner.submit(_join_arrays, group)
-            try:
-                self._drain()
+                self._decode_python(prep)
             finally:
-                self._inflight = (group, joining)
-            return
-        self._drain()
-        try:
-            self._load_delivery(group)
-        finally:
-            _close_all(group)
+                prep.close()
 
-    def _drain(self) -> None:
-        """Load and scan the batch being joined on the worker thread, if any."""
-        if self._inflight is None:
-            return
-        group, joining = self._inflight
-        self._inflight = None
+    def _scan_batch(self, batch: Batch) -> None:
+        """Load and scan a batch of fast-path files (joined by the reader thread, or not)."""
+        self.stats.inputs_seen += len(batch.group)
         try:
-            joined = joining.result()
-            with joined.stack:
-                self._load_joined(joined)
+            if batch.joined is not None:
+                with batch.joined.stack:
+                    self._load_joined(batch.joined)
+            else:
+                self._load_delivery(batch.group)
         finally:
-            _close_all(group)
+            batch.release()
 
-    def _discard_inflight(self) -> None:
-        """After an error: wait for the worker's batch and release it unscanned."""
-        if self._inflight is None:
-            return
-        group, joining = self._inflight
-        self._inflight = None
-        try:
-            joining.result().stack.close()
-        except Exception:  # noqa: BLE001 - already unwinding from another error
-            pass
-        finally:
-            _close_all(group)
-
-    def _load_joined(self, joined: _Joined) -> None:
+    def _load_joined(self, joined: Joined) -> None:
         """Account for a joined batch's rejects, then load and scan its arrays."""
         for prep, reason in joined.skipped:
             self.stats.skip(prep.inp.name, reason)
@@ -502,7 +283,7 @@ class Scanner:
         if joined.kept:
             self._load_delivery(joined.kept, joined.paths)
 
-    def _load_delivery(self, group: list[_Prepared], joined: list[str] | None = None) -> None:
+    def _load_delivery(self, group: list[Prepared], joined: list[str] | None = None) -> None:
         """Load a batch into DuckDB and scan it; ``joined`` are its already joined arrays.
 
         A batch DuckDB refuses is split in halves (each joined again) until the bad file is
@@ -513,7 +294,7 @@ class Scanner:
                 paths = joined
                 layout, gzipped, largest = "array", False, 0
             elif group[0].layout == "records" and HAVE_MEMFD:
-                rejoined = _join_arrays(group)
+                rejoined = join_arrays(group)
                 batch.enter_context(rejoined.stack)
                 for prep, reason in rejoined.skipped:
                     self.stats.skip(prep.inp.name, reason)
@@ -552,7 +333,7 @@ class Scanner:
 
     # -- robust path ---------------------------------------------------------------------
 
-    def _decode_python(self, prep: _Prepared) -> None:
+    def _decode_python(self, prep: Prepared) -> None:
         name = prep.inp.name
         stream = prep.data
         if stream is None:

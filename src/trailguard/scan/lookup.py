@@ -130,7 +130,7 @@ def scan_lookup(
     (access denied, throttling that does not end) is reported against ``source`` and ends
     this source, keeping what was read so far.
     """
-    from trailguard.scan.engine import describe_error
+    from trailguard.scan.batches import describe_error
 
     def count_call() -> None:
         scanner.stats.api_calls += 1
