@@ -40,6 +40,9 @@ HAVE_MEMFD = hasattr(os, "memfd_create")
 SNIFF_BYTES = 16 * 1024  # first bytes looked at to recognise a file (many files are small)
 ARRAYS_PER_BATCH = 4  # in-memory arrays a batch of delivery files is joined into
 MAX_GZIP_RATIO = 100
+BATCH_FILES = 256  # files in a batch at most
+BATCH_BYTES = 128 * 1024 * 1024  # decompressed bytes in a batch at most (about 120k events)
+FIRST_BATCH_BYTES = 16 * 1024 * 1024  # the first batch's limit; each next one doubles
 Input = LocalInput | S3Input
 
 
@@ -306,9 +309,9 @@ class Reader:
         inputs: Iterable[Input],
         source: str = "",
         *,
-        batch_files: int = 256,
-        batch_bytes: int = 128 * 1024 * 1024,
-        first_batch_bytes: int = 16 * 1024 * 1024,
+        batch_files: int = BATCH_FILES,
+        batch_bytes: int = BATCH_BYTES,
+        first_batch_bytes: int = FIRST_BATCH_BYTES,
         prefetch: int = 4,
         batches_ahead: int = 2,
         queue_items: int = 64,
@@ -327,8 +330,9 @@ class Reader:
         self._thread = threading.Thread(target=self._run, name="tg-reader", daemon=True)
 
     def start(self) -> None:
-        """Start reading on the reader thread."""
-        self._thread.start()
+        """Start reading on the reader thread (once; later calls do nothing)."""
+        if self._thread.ident is None:
+            self._thread.start()
 
     def __iter__(self) -> Iterator[Item]:
         """The items in input order (batches when complete); re-raises a reader failure."""

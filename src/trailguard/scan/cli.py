@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -195,7 +196,15 @@ def scan_command(
     if t_since and t_until and t_since > t_until:
         raise _usage(f"--since ({since}) is after --until ({until})")
 
-    detector, metas = _load_detector(rules or [])
+    # The first local source starts reading (listing, opening, inflating) on the reader
+    # thread while the rules load: both take a few tenths of a second.
+    first = _start_local(sources[0]) if sources and not sources[0].startswith("s3://") else None
+    try:
+        detector, metas = _load_detector(rules or [])
+    except BaseException:
+        if first is not None:
+            first.reader.stop()
+        raise
     accounts = frozenset(account or [])
     regions = frozenset(region or [])
     notes: list[str] = []
@@ -216,8 +225,10 @@ def scan_command(
         )
         try:
             session = None
-            for source in sources:
-                if source.startswith("s3://"):
+            for n, source in enumerate(sources):
+                if n == 0 and first is not None:
+                    _scan_local(scanner, source, empty, not_scanned, first)
+                elif source.startswith("s3://"):
                     session = session or _session(profile, region)
                     _scan_s3(scanner, session, source, t_since, t_until, accounts, regions, notes,
                              empty)
@@ -233,6 +244,8 @@ def scan_command(
             findings = scanner.finish()
             view.update(scanner.stats, force=True)
         finally:
+            if first is not None:
+                first.reader.stop()  # already stopped unless scanning failed before it
             scanner.close()
 
     stats = scanner.stats
@@ -329,16 +342,44 @@ def _not_scanned_note(paths: list[Path]) -> str:
             f"{', '.join('*' + x for x in LOG_SUFFIXES)} are read, name a file to scan it")
 
 
-def _scan_local(scanner: Any, source: str, empty: list[str], not_scanned: list[Path]) -> None:
+@dataclass
+class _LocalStart:
+    """A local source listed, with its reader thread already started."""
+
+    problems: list[tuple[str, str]]
+    ignored: list[Path]
+    empty: bool
+    reader: Any
+
+
+def _start_local(source: str) -> _LocalStart:
+    """List a local source and start reading it (see :class:`trailguard.scan.batches.Reader`).
+
+    The first batch is not made small: the reader gets ahead while the rules load.
+    """
+    from trailguard.scan.batches import BATCH_BYTES, Reader
     from trailguard.scan.inputs import expand_local_counted
 
     inputs, problems, ignored = expand_local_counted(source)
-    for name, reason in problems:
+    reader = Reader(inputs, source, first_batch_bytes=BATCH_BYTES)
+    reader.start()
+    return _LocalStart(problems, ignored, not inputs and not problems, reader)
+
+
+def _scan_local(
+    scanner: Any,
+    source: str,
+    empty: list[str],
+    not_scanned: list[Path],
+    started: _LocalStart | None = None,
+) -> None:
+    started = started or _start_local(source)
+    for name, reason in started.problems:
         scanner.stats.skip(name, reason)
-    not_scanned.extend(ignored)
-    if not inputs and not problems:
+    not_scanned.extend(started.ignored)
+    if started.empty:
         empty.append(source)
-    scanner.scan_inputs(inputs, source)
+    scanner.scan_inputs(started.reader, source)
 
 
 def _scan_s3(

@@ -40,6 +40,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.findings.model import Finding, Severity, SkippedInput
 from trailguard.scan.batches import (
+    BATCH_BYTES,
+    BATCH_FILES,
     HAVE_MEMFD,
     Batch,
     Input,
@@ -185,8 +187,8 @@ class Scanner:
         until: datetime | None = None,
         accounts: Iterable[str] = (),
         regions: Iterable[str] = (),
-        batch_files: int = 256,
-        batch_bytes: int = 128 * 1024 * 1024,
+        batch_files: int = BATCH_FILES,
+        batch_bytes: int = BATCH_BYTES,
         batch_records: int = 50_000,
         prefetch: int = 4,
         pending_rows: int = 20_000,
@@ -223,18 +225,22 @@ class Scanner:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def scan_inputs(self, inputs: Iterable[Input], source: str = "") -> None:
+    def scan_inputs(self, inputs: Iterable[Input] | Reader, source: str = "") -> None:
         """Scan files/objects; listing errors of ``inputs`` are reported against ``source``.
 
         A reader thread lists, opens and groups the inputs and inflates and joins each
         batch of delivery files (isal releases the GIL), while this thread loads the
         previous batch into DuckDB and runs the rules: DuckDB never waits for the next
-        batch to be gathered. At most ``batches_ahead`` joined batches are in memory.
+        batch to be gathered. ``inputs`` may be a :class:`Reader` started earlier (for
+        example while the rules were loading); it is stopped when the scan ends.
         """
-        reader = Reader(
-            inputs, source, batch_files=self.batch_files, batch_bytes=self.batch_bytes,
-            prefetch=self.prefetch,
-        )
+        if isinstance(inputs, Reader):
+            reader = inputs
+        else:
+            reader = Reader(
+                inputs, source, batch_files=self.batch_files, batch_bytes=self.batch_bytes,
+                prefetch=self.prefetch,
+            )
         reader.start()
         try:
             for item in reader:
