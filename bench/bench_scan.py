@@ -133,13 +133,13 @@ print(n)
 
 
 # In-process scan with CPU seconds per phase (--phases). process_time() counts every thread,
-# so the main-thread phases include the join thread's work that overlaps them; the join's own
+# so the main-thread phases include the reader thread's work that overlaps them; the join's own
 # CPU is its thread's time.
 _PHASES = r"""
 import sys, threading, time
 t0, c0 = time.perf_counter(), time.process_time()
 from trailguard.scan.cli import _load_detector
-from trailguard.scan import engine, loader
+from trailguard.scan import batches, engine, loader
 from trailguard.scan.inputs import expand_local
 det, metas = _load_detector([])
 t1, c1 = time.perf_counter(), time.process_time()
@@ -154,7 +154,7 @@ def timed(owner, name, label, clock=time.process_time):
             with lock:
                 phases[label] = phases.get(label, 0.0) + clock() - s
     setattr(owner, name, wrapper)
-timed(engine, "_join_arrays", "inflate+join (worker thread)", time.thread_time)
+timed(batches, "join_arrays", "inflate+join (reader thread)", time.thread_time)
 timed(loader.EventLoader, "load_files", "DuckDB parse+load")
 timed(type(det), "run", "rules (Detector.run)")
 scanner = engine.Scanner(det, metas)
