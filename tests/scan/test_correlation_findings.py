@@ -9,7 +9,7 @@ from trailguard.scan.convert import (
     account_from_arn,
     finding_from_correlation,
 )
-from trailguard.sigma.correlation import CONTEXT_KEY
+from trailguard.sigma.match import Match, RuleRef
 
 META = RuleMeta(
     rule_id="c7a82bb8-e62f-4d90-b152-5557cc465a41",
@@ -24,23 +24,26 @@ MALLORY = "arn:aws:sts::111122223333:assumed-role/OpsAutomation/mallory"
 JANE = "arn:aws:iam::111122223333:user/admin-jane"
 
 
-def _group(victim: str, actors: list[str], accounts: list[str], **values: str) -> dict:
-    return {
-        "target_user": victim,
-        **values,
-        CONTEXT_KEY: {
-            "actors": actors,
-            "actor_count": len(actors),
-            "accounts": accounts,
-            "paths": {"target_user": "requestParameters.userName"},
-        },
-    }
+RULE = RuleRef(id=META.rule_id, name="iam_credential_replaced", title=META.title)
 
 
-def _finding(group: dict, count: int = 2):
-    return finding_from_correlation(
-        META, group, count, "2026-11-20T09:05:12Z", "2026-11-20T09:25:12Z", ["a", "b"]
+def _group(victim: str, actors: list[str], accounts: list[str], **values: str) -> Match:
+    return Match(
+        rule=RULE,
+        group={"target_user": victim, **values},
+        is_correlation=True,
+        actors=actors,
+        actor_count=len(actors),
+        accounts=accounts,
+        paths={"target_user": "requestParameters.userName"},
     )
+
+
+def _finding(match: Match, count: int = 2):
+    match.count = count
+    match.first_time, match.last_time = "2026-11-20T09:05:12Z", "2026-11-20T09:25:12Z"
+    match.event_ids = ["a", "b"]
+    return finding_from_correlation(META, match)
 
 
 def test_victim_is_the_target_and_actor_comes_from_the_events() -> None:
@@ -67,7 +70,7 @@ def test_account_falls_back_to_the_actor_arn() -> None:
 
 def test_group_account_wins_and_several_actors_are_listed() -> None:
     group = _group("bob", [MALLORY, JANE], ["444455556666"], recipientAccountId="123456789012")
-    group[CONTEXT_KEY]["paths"]["recipientAccountId"] = "recipientAccountId"
+    group.paths["recipientAccountId"] = "recipientAccountId"
     f = _finding(group)
     assert f.account_id == "123456789012"
     assert f.actor is not None and f.actor.arn == MALLORY  # the most frequent comes first
@@ -83,7 +86,7 @@ def test_one_finding_per_victim() -> None:
 
 
 def test_group_by_actor_arn_without_context_still_names_account() -> None:
-    f = _finding({"userIdentity.arn": JANE})
+    f = _finding(Match(rule=RULE, group={"userIdentity.arn": JANE}, is_correlation=True))
     assert f.actor is not None and f.actor.arn == JANE and f.actor.identity_type == "IAMUser"
     assert f.account_id == "111122223333"
     assert [(r.type, r.id) for r in f.resources] == [("AwsAccount", "111122223333")]

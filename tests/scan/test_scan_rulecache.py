@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,41 @@ def test_cached_scan_gives_the_same_report(cache: Path, tmp_path: Path, rules_di
     ours = [[f for f in r["findings"] if f["rule_id"] == RULE_ID] for r in reports]
     assert ours[0] == ours[1]
     assert ours[0][0]["count"] == 5
+
+
+# Runs `trailguard scan ARGS...` as the console script does, then says whether pySigma was loaded.
+WARM_SCAN = """
+import sys
+from trailguard.cli import main
+sys.argv = ["trailguard", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print("pysigma loaded:", any(m == "sigma" or m.startswith("sigma.") for m in sys.modules))
+"""
+
+
+def test_warm_scan_imports_no_pysigma_and_reports_the_same(cache: Path, tmp_path: Path) -> None:
+    """Shipped rules (correlations included) on the sample logs: cold in-process, warm apart."""
+    from trailguard.samples.generate import generate
+
+    logs = tmp_path / "logs"
+    generate(logs, routine_events=100)
+    cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"
+    result = CliRunner().invoke(app, ["scan", str(logs), "-f", "json", "-o", str(cold)])
+    assert result.exit_code in (1, 2), result.output
+    (entry,) = cache.glob("rules-*.pickle")
+    written = entry.stat().st_mtime_ns
+    proc = subprocess.run(
+        [sys.executable, "-c", WARM_SCAN, "scan", str(logs), "-f", "json", "-o", str(warm)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "pysigma loaded: False", proc.stderr
+    assert entry.stat().st_mtime_ns == written  # the warm scan read the entry, wrote none
+    findings = [json.loads(p.read_text())["findings"] for p in (cold, warm)]
+    for report in findings:  # DuckDB returns matching rows in any order
+        for f in report:
+            f["event_ids"].sort()
+    assert findings[0] == findings[1]
+    assert any(f["event_name"] is None for f in findings[1])  # correlation findings included

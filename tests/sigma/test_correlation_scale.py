@@ -13,7 +13,7 @@ import pytest
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 
-from trailguard.sigma.correlation import _OPS, CorrelationTracker, _Event, split_group
+from trailguard.sigma.correlation import OPS, CorrelationTracker, _Event
 
 HEAD = "logsource: {product: aws, service: cloudtrail}\nlevel: medium\ndetection:\n"
 BASE = """
@@ -44,7 +44,7 @@ def _tracker(ctype: str, condition: str = "", span: str = "10m") -> CorrelationT
     ]
     collection = SigmaCollection.from_yaml("---".join(docs))
     [rule] = [r for r in collection.rules if isinstance(r, SigmaCorrelationRule)]
-    return CorrelationTracker(rule)
+    return CorrelationTracker.from_rule(rule)
 
 
 def _stamp(seconds: float) -> str:
@@ -55,7 +55,7 @@ def _reference(tracker: CorrelationTracker, events: list[_Event]) -> list[tuple[
     """The original O(n^2) search: (count, first, last) of each reported window."""
 
     def measure(window: list[_Event]) -> int:
-        ctype = str(tracker.rule.type)
+        ctype = tracker.ctype
         if ctype == "event_count":
             return len(window)
         if ctype == "value_count":
@@ -64,11 +64,11 @@ def _reference(tracker: CorrelationTracker, events: list[_Event]) -> list[tuple[
             return len({e.ref for e in window})
         want = 0
         for e in window:
-            if want < len(tracker.refs) and e.ref == want:
+            if want < len(tracker.ref_names) and e.ref == want:
                 want += 1
         return want
 
-    op, count = _OPS[tracker.condition.op], tracker.condition.count
+    op, count = OPS[tracker.op], tracker.threshold
     out, i, n = [], 0, len(events)
     while i < n:
         j = i
@@ -129,7 +129,7 @@ def test_fifty_thousand_events_of_one_side_of_a_temporal_rule() -> None:
     tracker.add(1, {"requestParameters.userName": "bob"}, _stamp(n * 0.05), "r1")
     tracker.add(2, {"requestParameters.userName": "bob"}, _stamp(n * 0.05 + 1), "r2")
     [window] = tracker.finish()
-    assert split_group(window.group)[0] == {"requestParameters.userName": "bob"}
+    assert window.group == {"requestParameters.userName": "bob"}
     assert window.count == n + 2 and window.first_time == _stamp(0)
     assert window.rules == ["rule_0", "rule_1", "rule_2"]
 
@@ -153,7 +153,7 @@ def test_full_memory_bound_with_nothing_closed_drops_without_rescanning() -> Non
     ]
     collection = SigmaCollection.from_yaml("---".join(docs))
     [rule] = [r for r in collection.rules if isinstance(r, SigmaCorrelationRule)]
-    tracker = CorrelationTracker(rule, max_events=1_000)
+    tracker = CorrelationTracker.from_rule(rule, max_events=1_000)
     for k in range(20_000):
         tracker.add(0, {"requestParameters.userName": "bob"}, _stamp(k), f"e{k}")
     assert tracker.stored == 1_000 and tracker.dropped == 19_000

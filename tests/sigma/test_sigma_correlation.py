@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import pickle
+
 import pytest
 from sigma.collection import SigmaCollection
 from sigma_helpers import record
 
 from trailguard.sigma import Detector, RuleCompileError, records_to_table
-from trailguard.sigma.correlation import split_group
+from trailguard.sigma.match import Match, RuleRef
 
 HEAD = "logsource: {product: aws, service: cloudtrail}\nlevel: medium\n"
 
@@ -110,10 +114,9 @@ def test_event_count_burst_across_batches(con):
     [m] = det.finish()
     assert m.is_correlation
     assert m.title == "Burst of credential deletions by one principal"
-    values, context = split_group(m.group)
-    assert values == {"userIdentity.arn": "arn:aws:iam::123456789012:user/mallory"}
-    assert context["actors"] == ["arn:aws:iam::123456789012:user/mallory"]
-    assert context["paths"] == {"userIdentity.arn": "userIdentity.arn"}
+    assert m.group == {"userIdentity.arn": "arn:aws:iam::123456789012:user/mallory"}
+    assert m.actors == ["arn:aws:iam::123456789012:user/mallory"]
+    assert m.paths == {"userIdentity.arn": "userIdentity.arn"}
     assert m.count == 5
     assert (m.first_time, m.last_time) == ("2024-07-30T10:00:00Z", "2024-07-30T10:04:00Z")
     assert m.event_ids == ["a0", "a1", "a2", "a3", "a4"]
@@ -168,12 +171,12 @@ def test_temporal_ordered_delete_then_create_for_same_user_by_someone_else(con):
     records_to_table(con, [_create("c1", 50)])  # next batch, 45 minutes later
     det.run(con)
     [m] = det.finish()
-    values, context = split_group(m.group)
-    assert values == {"target_user": "bob"}
+    assert m.group == {"target_user": "bob"}
     # the alias is resolved to its field; the actor comes from the contributing events
-    assert context["paths"] == {"target_user": "requestParameters.userName"}
-    assert context["actors"] == ["arn:aws:iam::123456789012:user/mallory"]
-    assert context["actor_count"] == 1
+    assert m.paths == {"target_user": "requestParameters.userName"}
+    assert m.actors == ["arn:aws:iam::123456789012:user/mallory"]
+    assert m.actor_count == 1
+    assert m.accounts == ["123456789012"]
     assert m.event_ids == ["d1", "c1"]
     assert m.rules == ["other_user_key_created", "other_user_key_deleted"]
 
@@ -198,7 +201,7 @@ def test_temporal_any_order(con):
     records_to_table(con, [_create("c", 0), _delete("d", 10)])
     det.run(con)
     [m] = det.finish()
-    assert split_group(m.group)[0] == {"target_user": "bob"} and m.event_ids == ["c", "d"]
+    assert m.group == {"target_user": "bob"} and m.event_ids == ["c", "d"]
 
 
 def test_event_ids_sample_is_bounded(con):
@@ -236,3 +239,41 @@ def test_compaction_keeps_memory_bounded_and_results_exact(con):
     assert [m.event_ids[0] for m in found] == ["b0-0", "b1-0", "b2-0"]
     assert all(m.count == 5 for m in found)
     assert det.trackers[0].dropped == 0
+
+
+class _RecordingUnpickler(pickle.Unpickler):
+    """Notes the module of every class or function the pickle refers to."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.modules: set[str] = set()
+
+    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
+        self.modules.add(module)
+        return super().find_class(module, name)
+
+
+def _comparable(matches: list[Match]) -> list[str]:
+    return sorted(repr(dataclasses.replace(m, rule=m.rule_id)) for m in matches)
+
+
+def test_detached_copy_pickles_without_pysigma_and_finds_the_same(con):
+    burst = BURST.replace("  timespan: 10m", "  timespan: 10m\n  generate: true")
+    swap = SWAP.format(ctype="temporal_ordered")
+    det = _detector(CRED_DELETED, burst, DELETED_FOR_OTHER, CREATED_FOR_OTHER, swap)
+    reader = _RecordingUnpickler(pickle.dumps(det.detached()))
+    twin = reader.load()
+    assert "trailguard.sigma.detector" in reader.modules
+    assert not [m for m in reader.modules if m == "sigma" or m.startswith("sigma.")]
+    assert all(type(r) is RuleRef for r in twin.rules + [t.rule for t in twin.trackers])
+    assert [str(r.id) for r in det.rules] == [r.id for r in twin.rules]
+    assert twin.query() == det.query() and twin.row_filter() == det.row_filter()
+    records_to_table(con, [_delete(f"a{i}", i) for i in range(5)] + [_create("c1", 50)])
+    found = [det.run(con) + det.finish(), twin.run(con) + twin.finish()]
+    assert _comparable(found[0]) == _comparable(found[1])
+    titles = sorted((m.title, m.is_correlation) for m in found[1])
+    assert titles == [("Burst of credential deletions by one principal", True)] + [
+        ("Credential replaced for a user by someone else", True)
+    ] + [("IAM credential deleted", False)] * 5
+    # the original detector's rules were not touched by detaching
+    assert not any(isinstance(r, RuleRef) for r in det.rules)

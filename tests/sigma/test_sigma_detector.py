@@ -87,7 +87,7 @@ def test_detector_agrees_with_each_rule_alone(con):
     )
     collection = SigmaCollection.from_yaml("---\n".join(docs))
     det = Detector(collection)
-    assert det.guard is not None and len(det.guard[2]) == 5  # the five pinned rules are guarded
+    assert det.guard is not None and len(det.guard.rules) == 5  # the five pinned rules are guarded
     recs = []
     for i, n in enumerate(names + ["GetUser", "DeleteTrail", "deleteuser", "CREATEUSER"]):
         for t in ("IAMUser", "Root"):

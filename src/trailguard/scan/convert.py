@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trailguard.findings.model import Actor, Finding, Resource, Severity
-from trailguard.sigma.correlation import split_group
+
+if TYPE_CHECKING:
+    from trailguard.sigma.match import Match
 
 SAMPLE_EVENT_IDS = 20
 
@@ -312,15 +314,8 @@ def _correlation_targets(
     return out
 
 
-def finding_from_correlation(
-    meta: RuleMeta,
-    group: dict[str, Any],
-    count: int,
-    first_time: Any,
-    last_time: Any,
-    event_ids: list[str],
-) -> Finding:
-    """One detection finding for a correlation group (many records, grouped by the rule's fields).
+def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
+    """One detection finding for a correlation match (many records, grouped by the rule's fields).
 
     The actor comes from the group-by fields when they describe one, else from the distinct
     actor ARNs of the contributing events (the most frequent is the finding's actor; all of
@@ -328,11 +323,12 @@ def finding_from_correlation(
     ``requestParameters.userName``) is the target; the account is the group's, else the
     contributing events', else the actor ARN's.
     """
-    values, context = split_group(group)
-    paths: dict[str, str] = context.get("paths") or {}
+    values = dict(match.group)
+    paths = dict(match.paths)
     by_path = {paths.get(k, k): v for k, v in values.items()}
-    actors: list[str] = list(context.get("actors") or [])
-    actor_count = int(context.get("actor_count") or len(actors))
+    actors = list(match.actors)
+    actor_count = match.actor_count or len(actors)
+    event_ids = list(match.event_ids)
     actor_fields = {
         _ACTOR_PATHS[k]: str(v) for k, v in by_path.items() if k in _ACTOR_PATHS and v is not None
     }
@@ -346,7 +342,7 @@ def finding_from_correlation(
     account = (
         _str(by_path.get("recipientAccountId"))
         or _str(by_path.get("userIdentity.accountId"))
-        or next(iter(context.get("accounts") or []), None)
+        or next(iter(match.accounts), None)
         or (actor.account_id if actor else None)
         or next((a for a in map(account_from_arn, actors) if a), None)
     )
@@ -358,7 +354,7 @@ def finding_from_correlation(
         resources = [Resource(type="AwsAccount", id=account, account_id=account)]
     if resources and actors and (actor_count > 1 or not actor_fields):
         resources[0].details = {"actors": actors, "distinct_actors": actor_count}
-    first, last = parse_time(first_time), parse_time(last_time)
+    first, last = parse_time(match.first_time), parse_time(match.last_time)
     return Finding(
         kind="detection",
         rule_id=meta.rule_id,
@@ -376,7 +372,7 @@ def finding_from_correlation(
         event_time=first,
         event_id=event_ids[0] if event_ids else None,
         actor=actor,
-        count=max(1, count),
+        count=max(1, match.count),
         first_seen=first,
         last_seen=last,
         event_ids=list(event_ids[:SAMPLE_EVENT_IDS]),

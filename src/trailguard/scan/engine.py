@@ -464,16 +464,7 @@ class Scanner:
         self.flush_records()
         self._flush_pending()
         for match in self.detector.finish():
-            self.groups.add(
-                finding_from_correlation(
-                    self._meta(match.rule),
-                    dict(match.group),
-                    match.count,
-                    match.first_time,
-                    match.last_time,
-                    list(match.event_ids),
-                )
-            )
+            self.groups.add(finding_from_correlation(self._meta(match.rule), match))
         return self.groups.findings()
 
     def close(self) -> None:

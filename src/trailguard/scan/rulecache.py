@@ -16,6 +16,11 @@ is best effort: an unreadable, foreign or damaged entry is ignored (and replaced
 cache directory that cannot be written only costs the speed-up. Set
 ``TRAILGUARD_CACHE_DIR=off`` to disable it.
 
+What is stored is the detector's detached copy (:meth:`~trailguard.sigma.Detector.detached`):
+SQL text, indexes and correlation trackers of plain data, with a
+:class:`~trailguard.sigma.match.RuleRef` (id, name, title) for each rule. Loading it imports no
+pySigma, which alone took about a third of a warm scan's start-up.
+
 Entries are pickles, read only when the file belongs to the current user and is not writable
 by anyone else (the same trust as the installed code itself).
 """
@@ -32,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FORMAT = b"trailguard-rule-cache-1"
+FORMAT = b"trailguard-rule-cache-2"
 RULE_SUFFIXES = (".yml", ".yaml")
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _DISTRIBUTIONS = ("pysigma", "duckdb", "botocore")
@@ -96,7 +101,8 @@ def cache_key(extra_dirs: Iterable[Path]) -> str | None:
 def load(key: str) -> tuple[Any, dict[int, Any]] | None:
     """The cached ``(detector, metas)`` for ``key``, or None when there is no usable entry.
 
-    ``metas`` maps ``id(rule)`` to the rule's metadata, as the scanner expects.
+    ``metas`` maps ``id(rule)`` of the detector's rules (RuleRefs) to the rule's metadata, as
+    the scanner expects.
     """
     folder = cache_dir()
     if folder is None:
@@ -116,16 +122,21 @@ def load(key: str) -> tuple[Any, dict[int, Any]] | None:
 
 
 def store(key: str, detector: Any, metas: dict[int, Any]) -> None:
-    """Save a freshly compiled ``detector`` (that has not seen events) and its rules' metas."""
+    """Save a freshly compiled ``detector`` (that has not seen events) and its rules' metas.
+
+    ``metas`` maps ``id(rule)`` of the detector's pySigma rules to their metadata; the entry
+    holds the detector's detached copy and the same metadata keyed to its RuleRefs.
+    """
     folder = cache_dir()
     if folder is None:
         return
-    rules = list(getattr(detector, "rules", [])) + [
-        t.rule for t in getattr(detector, "trackers", [])
-    ]
-    pairs = [(rule, metas[id(rule)]) for rule in rules if id(rule) in metas]
+    twin = detector.detached()
+    originals = list(detector.rules) + [t.rule for t in detector.trackers]
+    refs = list(twin.rules) + [t.rule for t in twin.trackers]
+    pairs = [(ref, metas[id(rule)]) for rule, ref in zip(originals, refs, strict=True)
+             if id(rule) in metas]
     try:
-        data = FORMAT + pickle.dumps((detector, pairs), protocol=pickle.HIGHEST_PROTOCOL)
+        data = FORMAT + pickle.dumps((twin, pairs), protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=folder)
         try:

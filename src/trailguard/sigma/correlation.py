@@ -16,6 +16,7 @@ events inside it, and the search resumes after it, so one burst gives one match.
 
 from __future__ import annotations
 
+import copy
 import operator
 import sys
 from bisect import bisect_left
@@ -24,40 +25,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sigma.correlations import (
-    SigmaCorrelationCondition,
-    SigmaCorrelationConditionOperator,
-    SigmaCorrelationRule,
-    SigmaCorrelationType,
-)
-from sigma.rule import SigmaRule
-
-from trailguard.sigma.backend import RuleCompileError
-from trailguard.sigma.pipeline import UnknownFieldError, resolve_field, rule_label
-
 SAMPLE_EVENT_IDS = 20
 MAX_ACTORS = 10  # distinct actor ARNs named per window (the total is counted)
 # Fields read from every contributing event, to name who did it and in which account.
 CONTEXT_PATHS = ("userIdentity.arn", "recipientAccountId", "userIdentity.accountId")
-# Reserved key of CorrelationWindow.group holding the window's context (see split_group).
-CONTEXT_KEY = "__tg_context"
 DEFAULT_LATENESS = 86_400.0  # seconds an event may arrive older than the newest one seen
 
-_OPS: dict[SigmaCorrelationConditionOperator, Callable[[Any, Any], bool]] = {
-    SigmaCorrelationConditionOperator.LT: operator.lt,
-    SigmaCorrelationConditionOperator.LTE: operator.le,
-    SigmaCorrelationConditionOperator.GT: operator.gt,
-    SigmaCorrelationConditionOperator.GTE: operator.ge,
-    SigmaCorrelationConditionOperator.EQ: operator.eq,
-    SigmaCorrelationConditionOperator.NEQ: operator.ne,
+# Sigma condition operators (``gte: 5``) -> comparison of the window's measure with the count.
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "eq": operator.eq,
+    "neq": operator.ne,
 }
-_SLIDING = {SigmaCorrelationConditionOperator.GT, SigmaCorrelationConditionOperator.GTE}
-SUPPORTED_TYPES = {
-    SigmaCorrelationType.EVENT_COUNT,
-    SigmaCorrelationType.VALUE_COUNT,
-    SigmaCorrelationType.TEMPORAL,
-    SigmaCorrelationType.TEMPORAL_ORDERED,
-}
+_SLIDING = {"gt", "gte"}
+SUPPORTED_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
 def parse_event_time(value: Any) -> float | None:
@@ -88,10 +72,11 @@ class _Event:
 class CorrelationWindow:
     """One satisfied window of a correlation rule (turned into a Match by the detector).
 
-    ``group`` maps the rule's group-by names to the group's values and, under
-    :data:`CONTEXT_KEY`, carries the window's context (actors, accounts, the field path of each
-    group-by name) so that it reaches the finding through ``Match.group``; read it with
-    :func:`split_group`.
+    ``group`` maps the rule's group-by names to the group's values. The context: ``actors``
+    (distinct actor ARNs of the contributing events, most frequent first, at most
+    :data:`MAX_ACTORS`), ``actor_count`` (how many distinct), ``accounts`` (their account ids,
+    most frequent first) and ``paths`` (group-by name -> CloudTrail field path, so aliases can
+    be understood).
     """
 
     group: dict[str, Any]
@@ -106,17 +91,25 @@ class CorrelationWindow:
     paths: dict[str, str] = field(default_factory=dict)
 
 
-def split_group(group: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A correlation match's group -> (group-by values, context).
+@dataclass(frozen=True)
+class CorrelationSpec:
+    """What a tracker needs of a correlation rule, as plain data (see ``compiler.py``).
 
-    The context has ``actors`` (distinct actor ARNs of the contributing events, most frequent
-    first, at most :data:`MAX_ACTORS`), ``actor_count`` (how many distinct), ``accounts`` (their
-    account ids, most frequent first) and ``paths`` (group-by name -> CloudTrail field path, so
-    aliases can be understood). An empty context when the group has none.
+    ``ctype`` is the Sigma correlation type (``event_count``, ...), ``op`` and ``count`` the
+    condition (``gte``, 5), ``timespan`` in seconds. Per referenced rule, in the rule's order:
+    its name (or title) in ``ref_names``, the field path of each group-by name in
+    ``group_paths`` and the path of the counted field (value_count) in ``value_path``.
     """
-    values = {k: v for k, v in group.items() if k != CONTEXT_KEY}
-    context = group.get(CONTEXT_KEY)
-    return values, context if isinstance(context, dict) else {}
+
+    title: str
+    ctype: str
+    op: str
+    count: int | float
+    timespan: float
+    group_by: list[str]
+    ref_names: list[str]
+    group_paths: list[list[str]]
+    value_path: list[str | None]
 
 
 def _ranked(values: list[str | None]) -> list[str]:
@@ -142,18 +135,18 @@ class _WindowState:
     __slots__ = ("ctype", "counts", "distinct", "positions")
 
     def __init__(self, tracker: CorrelationTracker, events: list[_Event]) -> None:
-        self.ctype = tracker.rule.type
+        self.ctype = tracker.ctype
         self.counts: dict[Any, int] = {}
         self.positions: list[list[int]] = []
-        if self.ctype == SigmaCorrelationType.TEMPORAL_ORDERED:
-            self.positions = [[] for _ in tracker.refs]
+        if self.ctype == "temporal_ordered":
+            self.positions = [[] for _ in tracker.ref_names]
             for index, e in enumerate(events):
                 self.positions[e.ref].append(index)
 
     def _key(self, e: _Event) -> Any:
-        if self.ctype == SigmaCorrelationType.VALUE_COUNT:
+        if self.ctype == "value_count":
             return e.value
-        if self.ctype == SigmaCorrelationType.TEMPORAL:
+        if self.ctype == "temporal":
             return e.ref
         return None
 
@@ -184,9 +177,9 @@ class _WindowState:
         referenced rules; temporal_ordered: length of the longest prefix of the rule list seen
         in order (greedy, each rule's first match after the previous one's).
         """
-        if self.ctype == SigmaCorrelationType.EVENT_COUNT:
+        if self.ctype == "event_count":
             return j - i
-        if self.ctype != SigmaCorrelationType.TEMPORAL_ORDERED:
+        if self.ctype != "temporal_ordered":
             return len(self.counts)
         want, cursor = 0, i
         for positions in self.positions:
@@ -198,94 +191,63 @@ class _WindowState:
         return want
 
 
-def _ref_matches(reference: str, rule: SigmaRule) -> bool:
-    return reference in {rule.name, str(rule.id) if rule.id else None}
-
-
 class CorrelationTracker:
-    """State and evaluation of one correlation rule."""
+    """State and evaluation of one correlation rule.
+
+    ``rule`` only identifies the rule (the pySigma rule, or a :class:`~trailguard.sigma.match.
+    RuleRef` in a cached detector); everything evaluated comes from ``spec``. Build one from a
+    pySigma rule with :meth:`from_rule`.
+    """
 
     def __init__(
         self,
-        rule: SigmaCorrelationRule,
+        rule: Any,
+        spec: CorrelationSpec,
         max_events: int = 100_000,
         lateness: float = DEFAULT_LATENESS,
     ) -> None:
         self.rule = rule
+        self.title = spec.title
+        self.ctype = spec.ctype
+        self.op = spec.op
+        self.threshold = spec.count
+        self.timespan = spec.timespan
+        self.group_by = list(spec.group_by)
+        self.ref_names = list(spec.ref_names)
+        self.group_paths = [list(p) for p in spec.group_paths]
+        self.value_path = list(spec.value_path)
         self.max_events = max_events
         self.lateness = lateness
+        self._reset()
+
+    @classmethod
+    def from_rule(
+        cls, rule: Any, max_events: int = 100_000, lateness: float = DEFAULT_LATENESS
+    ) -> CorrelationTracker:
+        """A tracker for pySigma correlation rule ``rule`` (its references resolved).
+
+        Raises :class:`~trailguard.sigma.backend.RuleCompileError` when the rule cannot be
+        evaluated (unsupported type or condition, unknown field, missing reference).
+        """
+        from trailguard.sigma.compiler import correlation_spec
+
+        spec, _ = correlation_spec(rule)
+        return cls(rule, spec, max_events, lateness)
+
+    def _reset(self) -> None:
         self.dropped = 0
         self.max_t = float("-inf")
         self.earliest = float("inf")  # time of the oldest event stored
         self.closed: list[CorrelationWindow] = []
         self.stored = 0
-        if rule.type not in SUPPORTED_TYPES:
-            raise RuleCompileError(
-                f"correlation rule {rule_label(rule)}: type '{rule.type}' is not supported "
-                f"(supported: {', '.join(sorted(str(t) for t in SUPPORTED_TYPES))})"
-            )
-        if not isinstance(rule.condition, SigmaCorrelationCondition):
-            raise RuleCompileError(
-                f"correlation rule {rule_label(rule)}: extended (boolean) correlation "
-                "conditions are not supported"
-            )
-        self.condition: SigmaCorrelationCondition = rule.condition
-        self.refs: list[SigmaRule] = []
-        for ref in rule.rules or []:
-            target = getattr(ref, "rule", None)
-            if not isinstance(target, SigmaRule):
-                raise RuleCompileError(
-                    f"correlation rule {rule_label(rule)}: reference '{ref.reference}' must name "
-                    "a detection rule in the same collection (chained correlations are not "
-                    "supported)"
-                )
-            self.refs.append(target)
-        if not self.refs:
-            raise RuleCompileError(f"correlation rule {rule_label(rule)}: no rules referenced")
-        self.timespan = float(rule.timespan.seconds)
-        self.group_by: list[str] = list(rule.group_by or [])
-        aliases = {a.alias: a for a in rule.aliases}
-        # Per referenced rule: the Sigma field path of each group-by field and of the value field.
-        self.group_paths: list[list[str]] = []
-        self.value_path: list[str | None] = []
-        fieldref = self.condition.fieldref
-        if isinstance(fieldref, list):
-            if len(fieldref) != 1:
-                raise RuleCompileError(
-                    f"correlation rule {rule_label(rule)}: only one condition field is supported"
-                )
-            fieldref = fieldref[0]
-        if rule.type == SigmaCorrelationType.VALUE_COUNT and not fieldref:
-            raise RuleCompileError(
-                f"correlation rule {rule_label(rule)}: value_count needs condition.field"
-            )
-        for target in self.refs:
-            paths = [self._path_for(name, target, aliases) for name in self.group_by]
-            self.group_paths.append(paths)
-            self.value_path.append(
-                self._path_for(fieldref, target, aliases)
-                if rule.type == SigmaCorrelationType.VALUE_COUNT and fieldref
-                else None
-            )
         self.groups: dict[tuple[Any, ...], list[_Event]] = {}
 
-    def _path_for(self, name: str, target: SigmaRule, aliases: dict[str, Any]) -> str:
-        path = name
-        if name in aliases:
-            mapped = [
-                f for r, f in aliases[name].mapping.items() if _ref_matches(r.reference, target)
-            ]
-            if not mapped:
-                raise RuleCompileError(
-                    f"correlation rule {rule_label(self.rule)}: alias '{name}' has no field for "
-                    f"rule '{target.name or target.id}'"
-                )
-            path = mapped[0]
-        try:
-            resolve_field(path)
-        except UnknownFieldError as e:
-            raise RuleCompileError(f"correlation rule {rule_label(self.rule)}: {e}") from None
-        return path
+    def detached(self, rule: Any) -> CorrelationTracker:
+        """A copy without events that names its rule by ``rule`` (e.g. a RuleRef)."""
+        twin = copy.copy(self)
+        twin.rule = rule
+        twin._reset()
+        return twin
 
     def paths_for(self, ref_index: int) -> list[str]:
         """Sigma field paths the detector must read for matches of referenced rule ``ref_index``.
@@ -345,7 +307,7 @@ class CorrelationTracker:
         return state.measure(0, len(events))
 
     def _satisfied(self, events: list[_Event]) -> bool:
-        return _OPS[self.condition.op](self._measure(events), self.condition.count)
+        return OPS[self.op](self._measure(events), self.threshold)
 
     def _window(self, group: tuple[Any, ...], events: list[_Event]) -> CorrelationWindow:
         ids = [e.event_id for e in events if e.event_id]
@@ -353,20 +315,13 @@ class CorrelationTracker:
         accounts = _ranked([e.account for e in events])
         refs = sorted({e.ref for e in events})
         paths = {name: self.group_paths[refs[0]][k] for k, name in enumerate(self.group_by)}
-        values: dict[str, Any] = dict(zip(self.group_by, group, strict=True))
-        values[CONTEXT_KEY] = {
-            "actors": actors[:MAX_ACTORS],
-            "actor_count": len(actors),
-            "accounts": accounts,
-            "paths": paths,
-        }
         return CorrelationWindow(
-            group=values,
+            group=dict(zip(self.group_by, group, strict=True)),
             count=len(events),
             first_time=events[0].time,
             last_time=events[-1].time,
             event_ids=ids[:SAMPLE_EVENT_IDS],
-            rules=sorted({str(self.refs[r].name or self.refs[r].title) for r in refs}),
+            rules=sorted({self.ref_names[r] for r in refs}),
             actors=actors[:MAX_ACTORS],
             actor_count=len(actors),
             accounts=accounts,
@@ -388,7 +343,7 @@ class CorrelationTracker:
         """
         out: list[CorrelationWindow] = []
         n = len(events)
-        op, threshold, span = _OPS[self.condition.op], self.condition.count, self.timespan
+        op, threshold, span = OPS[self.op], self.threshold, self.timespan
         sliding = self._sliding
         state = _WindowState(self, events)
         i = j = 0
@@ -413,10 +368,7 @@ class CorrelationTracker:
 
     @property
     def _sliding(self) -> bool:
-        return self.condition.op in _SLIDING or self.rule.type in (
-            SigmaCorrelationType.TEMPORAL,
-            SigmaCorrelationType.TEMPORAL_ORDERED,
-        )
+        return self.op in _SLIDING or self.ctype in ("temporal", "temporal_ordered")
 
     def compact(self) -> None:
         """Evaluate and forget windows that closed before ``max time seen - lateness``.

@@ -18,65 +18,40 @@ values, time, event id), across batches; ``Detector.finish`` evaluates them afte
 
 from __future__ import annotations
 
+import copy
 import logging
-import re
-from dataclasses import dataclass, field
-from typing import Any
-
-import duckdb
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.rule import SigmaRule
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from trailguard.scan.schema import TABLE
-from trailguard.sigma.backend import (
-    CloudTrailDuckDBBackend,
-    RuleCompileError,
-    convert_rule,
-    predicate_of_converted,
-    sql_string,
-)
 from trailguard.sigma.correlation import DEFAULT_LATENESS, CorrelationTracker
-from trailguard.sigma.pipeline import field_sql
-from trailguard.sigma.prefilter import required_values
+from trailguard.sigma.match import Match, RuleRef
 from trailguard.sigma.records import json_to_record
+
+if TYPE_CHECKING:
+    import duckdb
+    from sigma.collection import SigmaCollection
+
+__all__ = ["FETCH_ROWS", "Detector", "Guard", "Match", "RuleRef"]
 
 log = logging.getLogger(__name__)
 
 FETCH_ROWS = 10_000
-# A field compared case-insensitively by at least this many rules is lowered once per row in a
-# subquery (measured: 3x faster than lower() per rule with ~40 rules on eventName/eventSource).
-SHARED_LOWER_MIN_RULES = 3
-_PLAIN_COLUMN = re.compile(r'^"[A-Za-z0-9_]+"$')
 
 
 @dataclass
-class Match:
-    """A rule that fired: on one record (detection rule) or on a group of records (correlation)."""
+class Guard:
+    """``lower(column) IN (values)`` that every rule of ``rules`` (indexes) needs to match.
 
-    rule: SigmaRule | SigmaCorrelationRule
-    record: dict[str, Any] | None = None
-    group: dict[str, Any] = field(default_factory=dict)
-    count: int = 1
-    first_time: str | None = None
-    last_time: str | None = None
-    event_ids: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)  # correlation: referenced rules that fired
+    ``alias`` is the shared lower-case column holding ``lower(column)``; ``in_list`` is the
+    values as SQL string literals, ready to go inside ``IN (...)``.
+    """
 
-    @property
-    def is_correlation(self) -> bool:
-        """True for a correlation match (no single record)."""
-        return isinstance(self.rule, SigmaCorrelationRule)
-
-    @property
-    def rule_id(self) -> str:
-        """The rule's id, or its name / title when it has none."""
-        return str(self.rule.id or self.rule.name or self.rule.title)
-
-    @property
-    def title(self) -> str:
-        """The rule's title."""
-        return str(self.rule.title)
+    alias: str
+    column: str
+    values: set[str]
+    rules: list[int]
+    in_list: str
 
 
 def _quote_ident(name: str) -> str:
@@ -84,7 +59,22 @@ def _quote_ident(name: str) -> str:
 
 
 class Detector:
-    """All rules of a collection, compiled once, evaluated batch after batch."""
+    """All rules of a collection, compiled once, evaluated batch after batch.
+
+    Compiling needs pySigma (:mod:`trailguard.sigma.compiler`, imported only then); what runs
+    afterwards is plain data: SQL text, indexes and correlation trackers. :meth:`detached`
+    gives a copy holding no pySigma object, which the rule cache stores.
+    """
+
+    rules: list[Any]  # pySigma rules, or RuleRefs in a detached copy
+    predicates: list[str]
+    outputs: list[bool]
+    lowered: dict[str, str]
+    guard: Guard | None
+    trackers: list[CorrelationTracker]
+    feeds: list[list[tuple[CorrelationTracker, int]]]
+    extra_paths: dict[str, str]
+    extra_sql: dict[str, str]
 
     def __init__(
         self,
@@ -99,87 +89,66 @@ class Detector:
         event may still arrive (see :meth:`CorrelationTracker.compact`). Raises
         :class:`RuleCompileError` listing every rule that cannot be compiled.
         """
-        collection.resolve_rule_references()
-        self.rules: list[SigmaRule] = []
-        self.predicates: list[str] = []
-        self.outputs: list[bool] = []
-        errors: list[str] = []
-        # Pass 1: compile plainly, noting which fields each rule lowers.
-        probe = CloudTrailDuckDBBackend()
-        uses: list[set[str]] = []
-        works: list[SigmaRule] = []
-        for rule in collection.rules:
-            if isinstance(rule, SigmaRule):
-                probe.lowered_used = {}
-                try:
-                    _, work = convert_rule(rule, probe)
-                except RuleCompileError as e:
-                    errors.append(str(e))
-                    continue
-                self.rules.append(rule)
-                works.append(work)
-                self.outputs.append(bool(getattr(rule, "_output", True)))
-                uses.append(set(probe.lowered_used))
-        # Lowering a column once per row pays off for plain columns many rules compare (cheap
-        # to lower for every row); never for JSON paths, which would parse JSON on every row.
-        counts: dict[str, int] = {}
-        for used in uses:
-            for text in used:
-                counts[text] = counts.get(text, 0) + 1
-        candidates = [
-            t for t, n in counts.items() if n >= SHARED_LOWER_MIN_RULES and _PLAIN_COLUMN.match(t)
-        ]
-        # Guard: the candidate that most rules pin to a few values (usually eventName).
-        guard: tuple[str, set[str], list[int]] | None = None
-        for text in candidates:
-            need = [required_values(work, text) for work in works]
-            guarded = [i for i, vals in enumerate(need) if vals]
-            if len(guarded) < SHARED_LOWER_MIN_RULES:
-                continue
-            values: set[str] = set().union(*(need[i] for i in guarded))  # type: ignore[arg-type]
-            # most rules guarded first, then the more specific field (more distinct values)
-            if guard is None or (len(guarded), len(values)) > (len(guard[2]), len(guard[1])):
-                guard = (text, values, guarded)
-        # Rules behind the guard run on few rows: only unguarded rules need shared columns.
-        inside = set(guard[2]) if guard else set()
-        shared = [guard[0]] if guard else []
-        for text in candidates:
-            n = sum(1 for i, used in enumerate(uses) if i not in inside and text in used)
-            if n >= SHARED_LOWER_MIN_RULES and text not in shared:
-                shared.append(text)
-        self.lowered: dict[str, str] = {t: f"__tg_l{i}" for i, t in enumerate(shared)}
-        self.guard: tuple[str, set[str], list[int]] | None = (
-            (self.lowered[guard[0]], guard[1], guard[2]) if guard else None
+        from trailguard.sigma.backend import RuleCompileError
+        from trailguard.sigma.compiler import (
+            collection_rules,
+            compile_detection,
+            correlation_spec,
+            extra_column_sql,
         )
-        # Pass 2: the predicates, reading the shared lower-case columns.
-        backend = CloudTrailDuckDBBackend(lowered=self.lowered)
-        self.predicates = [predicate_of_converted(work, backend) for work in works]
+
+        errors: list[str] = []
+        detection, correlation = collection_rules(collection)
+        compiled = compile_detection(detection, errors)
+        self.rules = compiled.rules
+        self.predicates = compiled.predicates
+        self.outputs = compiled.outputs
+        self.lowered = compiled.lowered
+        self.guard = compiled.guard
         index = {id(r): i for i, r in enumerate(self.rules)}
-        self.trackers: list[CorrelationTracker] = []
-        for rule in collection.rules:
-            if isinstance(rule, SigmaCorrelationRule):
-                try:
-                    self.trackers.append(
-                        CorrelationTracker(rule, max_correlation_events, correlation_lateness)
-                    )
-                except RuleCompileError as e:
-                    errors.append(str(e))
+        self.trackers = []
+        targets: list[list[Any]] = []
+        for rule in correlation:
+            try:
+                spec, refs = correlation_spec(rule)
+            except RuleCompileError as e:
+                errors.append(str(e))
+                continue
+            self.trackers.append(
+                CorrelationTracker(rule, spec, max_correlation_events, correlation_lateness)
+            )
+            targets.append(refs)
         if errors:
             raise RuleCompileError("; ".join(errors))
         # For each detection rule: [(tracker, ref_index)] it feeds.
-        self.feeds: list[list[tuple[CorrelationTracker, int]]] = [[] for _ in self.rules]
+        self.feeds = [[] for _ in self.rules]
         extra_paths: dict[str, str] = {}
-        for tracker in self.trackers:
-            for ref_index, target in enumerate(tracker.refs):
+        for tracker, refs in zip(self.trackers, targets, strict=True):
+            for ref_index, target in enumerate(refs):
                 if id(target) not in index:
                     raise RuleCompileError(
-                        f"correlation rule '{tracker.rule.title}' references a rule that failed "
+                        f"correlation rule '{tracker.title}' references a rule that failed "
                         "to compile"
                     )
                 self.feeds[index[id(target)]].append((tracker, ref_index))
                 for path in tracker.paths_for(ref_index):
                     extra_paths.setdefault(path, f"__tg_f{len(extra_paths)}")
         self.extra_paths = extra_paths
+        self.extra_sql = extra_column_sql(list(extra_paths))
+
+    def detached(self) -> Detector:
+        """A copy that has seen no events and names its rules by :class:`RuleRef`.
+
+        It holds no pySigma object, so it pickles (and unpickles) without pySigma; it finds
+        exactly what this detector finds. Its ``rules`` and trackers' ``rule`` are the
+        RuleRefs, in the same order as here.
+        """
+        twin = copy.copy(self)
+        twin.rules = [RuleRef.of(r) for r in self.rules]
+        trackers = {id(t): t.detached(RuleRef.of(t.rule)) for t in self.trackers}
+        twin.trackers = [trackers[id(t)] for t in self.trackers]
+        twin.feeds = [[(trackers[id(t)], k) for t, k in feed] for feed in self.feeds]
+        return twin
 
     def query(self, table: str = TABLE) -> str:
         """The single SELECT that finds all matching rows of ``table`` and which rules matched.
@@ -191,7 +160,7 @@ class Detector:
             return ""
         flags = ", ".join(f"CASE WHEN {p} THEN '{i}' END" for i, p in enumerate(self.predicates))
         extra = "".join(
-            f", {field_sql(path)} AS {alias}" for path, alias in self.extra_paths.items()
+            f", {self.extra_sql[path]} AS {alias}" for path, alias in self.extra_paths.items()
         )
         name = _quote_ident(table)
         source = f"{name} AS __tg_row"
@@ -210,11 +179,9 @@ class Detector:
         # With a guard, the guarded predicates appear once (in the flags), evaluated only on
         # rows that pass the guard: half the SQL to plan for every batch. The second fence
         # keeps the outer filter from being inlined back into the inner WHERE.
-        alias, values, guarded = self.guard
-        inside = set(guarded)
-        in_list = ", ".join(sql_string(v) for v in sorted(values))
+        inside = set(self.guard.rules)
         where = " OR ".join(
-            [f"{alias} IN ({in_list})"]
+            [f"{self.guard.alias} IN ({self.guard.in_list})"]
             + [f"({p})" for i, p in enumerate(self.predicates) if i not in inside]
         )
         return f"SELECT * FROM ({select} WHERE {where} OFFSET 0) WHERE __tg_rules <> ''"
@@ -230,12 +197,9 @@ class Detector:
             return "false"
         if self.guard is None:
             return None
-        alias, values, guarded = self.guard
-        if len(set(guarded)) != len(self.predicates):
+        if len(set(self.guard.rules)) != len(self.predicates):
             return None
-        column = next(text for text, name in self.lowered.items() if name == alias)
-        in_list = ", ".join(sql_string(v) for v in sorted(values))
-        return f"lower({column}) IN ({in_list})"
+        return f"lower({self.guard.column}) IN ({self.guard.in_list})"
 
     def run(self, con: duckdb.DuckDBPyConnection, table: str = TABLE) -> list[Match]:
         """Evaluate every rule over the rows now in ``table``; return detection-rule matches.
@@ -295,7 +259,7 @@ class Detector:
                 log.warning(
                     "correlation rule '%s': %d events not kept (no valid eventTime, or over the "
                     "memory bound of %d events within the lateness window)",
-                    tracker.rule.title,
+                    tracker.title,
                     tracker.dropped,
                     tracker.max_events,
                 )
@@ -309,6 +273,11 @@ class Detector:
                         last_time=w.last_time,
                         event_ids=w.event_ids,
                         rules=w.rules,
+                        is_correlation=True,
+                        actors=w.actors,
+                        actor_count=w.actor_count,
+                        accounts=w.accounts,
+                        paths=w.paths,
                     )
                 )
         return out
