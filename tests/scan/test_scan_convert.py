@@ -72,6 +72,23 @@ def test_grouping_counts_times_and_bounded_samples() -> None:
     assert len(main.event_ids) == 3
 
 
+def test_grouping_does_not_depend_on_arrival_order() -> None:
+    """DuckDB returns rows in any order: first event and sample are the earliest, ties by id."""
+    hours = [12, 9, 15, 9, 11, 10, 9]
+    recs = [record("X", i, eventTime=f"2026-11-20T{h:02d}:00:00Z") for i, h in enumerate(hours)]
+    recs.append(record("X", 20, requestParameters={"userName": "carol"}))  # another group
+    reports = []
+    for order in (recs, recs[::-1], recs[3:] + recs[:3]):
+        groups = FindingGroups(sample=3)
+        for rec in order:
+            groups.add_record(META, rec)
+        reports.append([f.model_dump() for f in groups.findings()])
+    assert reports[0] == reports[1] == reports[2]
+    main = next(f for f in reports[0] if f["count"] == 7)
+    ids = [record("X", i)["eventID"] for i in (1, 3, 6)]  # the three at 09:00, by id
+    assert main["event_ids"] == ids and main["event_id"] == ids[0]
+
+
 def test_correlation_matches_become_grouped_findings(tmp_path: Path) -> None:
     rules = SigmaCollection.from_yaml("""
 title: Key deleted

@@ -13,7 +13,7 @@ import pytest
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 
-from trailguard.sigma.correlation import OPS, CorrelationTracker, _Event
+from trailguard.sigma.correlation import OPS, CorrelationTracker, _Event, _event_order
 
 HEAD = "logsource: {product: aws, service: cloudtrail}\nlevel: medium\ndetection:\n"
 BASE = """
@@ -109,7 +109,7 @@ def test_windows_equal_the_quadratic_reference(ctype: str, condition: str) -> No
             values = {"requestParameters.userName": "bob", "userIdentity.arn": arn}
             tracker.add(ref, values, _stamp(sec), f"e{k}")
         [events] = tracker.groups.values()
-        events.sort(key=lambda e: (e.t, e.ref))
+        events.sort(key=_event_order)
         expected = _reference(tracker, list(events))
         got = [(w.count, w.first_time, w.last_time) for w in tracker.finish()]
         assert got == expected

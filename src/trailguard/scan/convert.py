@@ -9,6 +9,7 @@ grouped with a count, first/last time and at most :data:`SAMPLE_EVENT_IDS` event
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from trailguard.sigma.match import Match
 
 SAMPLE_EVENT_IDS = 20
+_FAR = datetime.max.replace(tzinfo=UTC)  # sorts after every real time
 
 # requestParameters key -> Resource type, for the thing an event acted on.
 TARGET_KEYS: tuple[tuple[str, str], ...] = (
@@ -392,12 +394,19 @@ def group_key(f: Finding) -> tuple[Any, ...]:
 
 
 class FindingGroups:
-    """Accumulates findings, merging identical ones (bounded sample of event ids)."""
+    """Accumulates findings, merging identical ones (bounded sample of event ids).
+
+    The result does not depend on the order findings arrive in (DuckDB returns matching rows
+    in any order): a group's first event is the earliest (ties: the smallest event id), its
+    sample of event ids is the earliest ``sample`` ones, and groups are sorted completely.
+    """
 
     def __init__(self, sample: int = SAMPLE_EVENT_IDS) -> None:
         """Start empty; ``sample`` bounds the event ids kept per group."""
         self.sample = sample
         self._groups: dict[tuple[Any, ...], Finding] = {}
+        # Record groups: their sample as sorted (time, event id), kept apart until findings().
+        self._samples: dict[tuple[Any, ...], list[tuple[datetime, str]]] = {}
         self.total = 0
 
     def add(self, finding: Finding) -> None:
@@ -410,7 +419,10 @@ class FindingGroups:
             self._groups[key] = finding
             return
         seen.count += finding.count
-        if finding.first_seen and (seen.first_seen is None or finding.first_seen < seen.first_seen):
+        if finding.first_seen and (
+            seen.first_seen is None
+            or (finding.first_seen, finding.event_id or "") < (seen.first_seen, seen.event_id or "")
+        ):
             seen.first_seen = finding.first_seen
             seen.event_time = finding.event_time
             seen.event_id = finding.event_id
@@ -418,23 +430,42 @@ class FindingGroups:
             seen.region = finding.region or seen.region
         if finding.last_seen and (seen.last_seen is None or finding.last_seen > seen.last_seen):
             seen.last_seen = finding.last_seen
+        samples = self._samples.get(key)
+        if samples is not None:
+            for event_id in finding.event_ids:
+                self._sample(samples, finding.first_seen, event_id)
+            return
         room = self.sample - len(seen.event_ids)
         if room > 0:
             seen.event_ids.extend(e for e in finding.event_ids[:room] if e not in seen.event_ids)
+
+    def _sample(self, samples: list[tuple[datetime, str]], when: datetime | None, event_id: str
+                ) -> None:
+        """Keep ``event_id`` if it is among the ``sample`` earliest of its group."""
+        item = (when or _FAR, event_id)
+        if len(samples) >= self.sample and (not samples or item >= samples[-1]):
+            return
+        if any(e == event_id for _, e in samples):
+            return
+        insort(samples, item)
+        del samples[self.sample :]
 
     def add_record(self, meta: RuleMeta, rec: dict[str, Any]) -> None:
         """Add the finding for one matched record; builds a Finding only for a new group."""
         key = record_group_key(meta, rec)
         seen = self._groups.get(key)
-        if seen is None:
-            self.total += 1
-            self._groups[key] = finding_from_record(meta, rec)
-            return
         self.total += 1
-        seen.count += 1
         when = parse_time(rec.get("eventTime"))
         event_id = _str(rec.get("eventID"))
-        if when and (seen.first_seen is None or when < seen.first_seen):
+        if seen is None:
+            self._groups[key] = finding_from_record(meta, rec)
+            self._samples[key] = [(when or _FAR, event_id)] if event_id and self.sample else []
+            return
+        seen.count += 1
+        if when and (
+            seen.first_seen is None
+            or (when, event_id or "") < (seen.first_seen, seen.event_id or "")
+        ):
             seen.first_seen = when
             seen.event_time = when
             seen.event_id = event_id
@@ -442,16 +473,30 @@ class FindingGroups:
             seen.actor = actor_from_record(rec)
         if when and (seen.last_seen is None or when > seen.last_seen):
             seen.last_seen = when
-        if event_id and len(seen.event_ids) < self.sample and event_id not in seen.event_ids:
-            seen.event_ids.append(event_id)
+        if event_id:
+            samples = self._samples.get(key)
+            if samples is None:  # a group begun by add(): its ids so far come first
+                samples = self._samples[key] = [
+                    (seen.first_seen or _FAR, e) for e in seen.event_ids
+                ]
+            self._sample(samples, when, event_id)
 
     def findings(self) -> list[Finding]:
-        """Grouped findings, most severe first, then by first time seen."""
-        far = datetime.max.replace(tzinfo=UTC)
-        return sorted(
-            self._groups.values(),
-            key=lambda f: (-f.severity.rank, f.first_seen or far, f.title),
+        """Grouped findings, most severe first, then by first time seen (fully ordered)."""
+        for key, samples in self._samples.items():
+            self._groups[key].event_ids = [e for _, e in samples]
+        ordered = sorted(
+            self._groups.items(),
+            key=lambda item: (
+                -item[1].severity.rank,
+                item[1].first_seen or _FAR,
+                item[1].title,
+                item[1].rule_id,
+                item[1].event_id or "",
+                repr(item[0]),
+            ),
         )
+        return [f for _, f in ordered]
 
     def __len__(self) -> int:
         return len(self._groups)

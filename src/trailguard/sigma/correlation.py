@@ -121,6 +121,14 @@ def _ranked(values: list[str | None]) -> list[str]:
     return sorted(counts, key=lambda v: -counts[v])
 
 
+def _event_order(e: _Event) -> tuple[float, int, str]:
+    """Events of a group in time order; ties by referenced rule, then event id.
+
+    A total order, so that windows do not depend on the order DuckDB returned the rows in.
+    """
+    return (e.t, e.ref, e.event_id or "")
+
+
 def _intern(value: Any) -> str | None:
     return sys.intern(value) if isinstance(value, str) and value else None
 
@@ -383,7 +391,7 @@ class CorrelationTracker:
         stored = 0
         earliest = float("inf")
         for group, events in list(self.groups.items()):
-            events.sort(key=lambda e: (e.t, e.ref))
+            events.sort(key=_event_order)
             found, keep = self._scan(group, events, until)
             self.closed.extend(found)
             if keep >= len(events):
@@ -396,12 +404,17 @@ class CorrelationTracker:
         self.earliest = earliest
 
     def finish(self) -> list[CorrelationWindow]:
-        """Evaluate all stored events, then forget them; return the satisfied windows."""
+        """Evaluate all stored events, then forget them; return the satisfied windows.
+
+        Windows come in order of first event time (then event ids), whatever the order of
+        the groups.
+        """
         out, self.closed = self.closed, []
         for group, events in self.groups.items():
-            events.sort(key=lambda e: (e.t, e.ref))
+            events.sort(key=_event_order)
             out.extend(self._scan(group, events)[0])
         self.groups = {}
         self.stored = 0
         self.earliest = float("inf")
+        out.sort(key=lambda w: (parse_event_time(w.first_time) or 0.0, w.first_time, w.event_ids))
         return out
