@@ -130,12 +130,15 @@ def store(key: str, detector: Any, metas: dict[int, Any]) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    twin = detector.detached()
-    originals = list(detector.rules) + [t.rule for t in detector.trackers]
-    refs = list(twin.rules) + [t.rule for t in twin.trackers]
-    pairs = [(ref, metas[id(rule)]) for rule, ref in zip(originals, refs, strict=True)
-             if id(rule) in metas]
     try:
+        twin = detector.detached()
+        originals = list(detector.rules) + [t.rule for t in detector.trackers]
+        refs = list(twin.rules) + [t.rule for t in twin.trackers]
+        pairs = [
+            (ref, metas[id(rule)])
+            for rule, ref in zip(originals, refs, strict=True)
+            if id(rule) in metas
+        ]
         data = FORMAT + pickle.dumps((twin, pairs), protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=folder)
