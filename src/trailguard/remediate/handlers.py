@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,7 @@ from trailguard.remediate.schema import Step
 
 ReadFn = Callable[[RemediationContext, Step], dict[str, Any]]
 UndoFn = Callable[[RemediationContext, Step, dict[str, Any]], list[str]]
+T = TypeVar("T")
 
 PASSWORD_POLICY_FIELDS = (
     "MinimumPasswordLength", "RequireSymbols", "RequireNumbers", "RequireUppercaseCharacters",
@@ -58,6 +59,27 @@ def _gone(exc: ClientError) -> bool:
     return error_code(exc) in _GONE
 
 
+def _unless_missing(call: Callable[[], T], codes: tuple[str, ...]) -> T | None:
+    """What ``call`` returns, or None when it fails with one of the not-found error ``codes``."""
+    try:
+        return call()
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            return None
+        raise
+
+
+def _unless_gone(action: Callable[[], Any], done: str, gone: str) -> list[str]:
+    """Run one undo ``action``: note ``done``, or ``gone`` when its resource no longer exists."""
+    try:
+        action()
+    except ClientError as exc:
+        if not _gone(exc):
+            raise
+        return [gone]
+    return [done]
+
+
 def _iam(ctx: RemediationContext) -> Any:
     return ctx.client("iam")
 
@@ -66,12 +88,10 @@ def _iam(ctx: RemediationContext) -> Any:
 
 def read_password_policy(ctx: RemediationContext) -> dict[str, Any] | None:
     """The account password policy (only the settable fields), or None when none is set."""
-    try:
-        policy = _iam(ctx).get_account_password_policy()["PasswordPolicy"]
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise
+    policy = _unless_missing(lambda: _iam(ctx).get_account_password_policy()["PasswordPolicy"],
+                             ("NoSuchEntity",))
+    if policy is None:
+        return None
     return {k: policy[k] for k in PASSWORD_POLICY_FIELDS if k in policy}
 
 
@@ -113,12 +133,8 @@ class _PasswordPolicy:
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
         previous = before.get("policy")
         if previous is None:
-            try:
-                _iam(ctx).delete_account_password_policy()
-            except ClientError as exc:
-                if not _gone(exc):
-                    raise
-            return ["deleted the password policy (there was none before)"]
+            note = "deleted the password policy (there was none before)"
+            return _unless_gone(_iam(ctx).delete_account_password_policy, note, note)
         _iam(ctx).update_account_password_policy(**password_policy_params(previous))
         return ["restored the previous password policy"]
 
@@ -127,12 +143,11 @@ class _PasswordPolicy:
 class _LoginProfileReset:
     @staticmethod
     def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
-        try:
-            lp = _iam(ctx).get_login_profile(UserName=step.args["UserName"])["LoginProfile"]
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return {"login_profile": False}
-            raise
+        lp = _unless_missing(
+            lambda: _iam(ctx).get_login_profile(UserName=step.args["UserName"])["LoginProfile"],
+            ("NoSuchEntity",))
+        if lp is None:
+            return {"login_profile": False}
         return {"login_profile": True,
                 "PasswordResetRequired": bool(lp.get("PasswordResetRequired"))}
 
@@ -153,13 +168,9 @@ class _LoginProfileReset:
 class _ManagedPolicyCreate:
     @staticmethod
     def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
-        try:
-            _iam(ctx).get_policy(PolicyArn=step.args["PolicyArn"])
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return {"exists": False}
-            raise
-        return {"exists": True}
+        policy = _unless_missing(lambda: _iam(ctx).get_policy(PolicyArn=step.args["PolicyArn"]),
+                                 ("NoSuchEntity",))
+        return {"exists": policy is not None}
 
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
@@ -196,13 +207,8 @@ class _UserPolicyAttach:
         user, arn = step.args["UserName"], step.args["PolicyArn"]
         if before.get("attached"):
             return [f"{user}: policy was attached before; kept"]
-        try:
-            _iam(ctx).detach_user_policy(UserName=user, PolicyArn=arn)
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"{user}: policy already detached"]
-        return [f"{user}: detached {arn}"]
+        return _unless_gone(lambda: _iam(ctx).detach_user_policy(UserName=user, PolicyArn=arn),
+                            f"{user}: detached {arn}", f"{user}: policy already detached")
 
 
 def _key_status(ctx: RemediationContext, user: str, key_id: str) -> str | None:
@@ -215,12 +221,9 @@ def _key_status(ctx: RemediationContext, user: str, key_id: str) -> str | None:
 
 
 def _key_last_used(ctx: RemediationContext, key_id: str) -> str | None:
-    try:
-        resp = _iam(ctx).get_access_key_last_used(AccessKeyId=key_id)
-    except ClientError as exc:
-        if _gone(exc):
-            return None
-        raise
+    resp = _unless_missing(lambda: _iam(ctx).get_access_key_last_used(AccessKeyId=key_id), _GONE)
+    if resp is None:
+        return None
     d = resp.get("AccessKeyLastUsed", {}).get("LastUsedDate")
     return d.isoformat() if d else None
 
@@ -268,15 +271,12 @@ class _AccessKeyDelete:
 class _SshKeyStatus:
     @staticmethod
     def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
-        try:
-            k = _iam(ctx).get_ssh_public_key(UserName=step.args["UserName"],
-                                            SSHPublicKeyId=step.args["SSHPublicKeyId"],
-                                            Encoding="SSH")["SSHPublicKey"]
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return {"status": None}
-            raise
-        return {"status": k.get("Status")}
+        k = _unless_missing(
+            lambda: _iam(ctx).get_ssh_public_key(UserName=step.args["UserName"],
+                                                 SSHPublicKeyId=step.args["SSHPublicKeyId"],
+                                                 Encoding="SSH")["SSHPublicKey"],
+            ("NoSuchEntity",))
+        return {"status": None if k is None else k.get("Status")}
 
     @staticmethod
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
@@ -312,24 +312,16 @@ class _CertificateStatus:
 
 def bucket_exists(ctx: RemediationContext, bucket: str) -> bool:
     """True when ``bucket`` exists (HeadBucket; 403 counts as existing: someone owns it)."""
-    try:
-        ctx.client("s3").head_bucket(Bucket=bucket)
-    except ClientError as exc:
-        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
-            return False
-        raise
-    return True
+    head = _unless_missing(lambda: ctx.client("s3").head_bucket(Bucket=bucket),
+                           ("404", "NoSuchBucket", "NotFound"))
+    return head is not None
 
 
 def read_bucket_policy(ctx: RemediationContext, bucket: str) -> dict[str, Any] | None:
     """The bucket policy (parsed), or None when the bucket has none."""
-    try:
-        text = ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
-    except ClientError as exc:
-        if error_code(exc) in ("NoSuchBucketPolicy", "NoSuchBucket"):
-            return None
-        raise
-    return json.loads(text)
+    text = _unless_missing(lambda: ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"],
+                           ("NoSuchBucketPolicy", "NoSuchBucket"))
+    return None if text is None else json.loads(text)
 
 
 @handler("bucket_create")
@@ -369,12 +361,8 @@ class _BucketPolicy:
 
 def read_trail(ctx: RemediationContext, name: str) -> dict[str, Any] | None:
     """GetTrail of ``name`` in the session region, or None when it does not exist."""
-    try:
-        return ctx.client("cloudtrail").get_trail(Name=name)["Trail"]
-    except ClientError as exc:
-        if error_code(exc) == "TrailNotFoundException":
-            return None
-        raise
+    return _unless_missing(lambda: ctx.client("cloudtrail").get_trail(Name=name)["Trail"],
+                           ("TrailNotFoundException",))
 
 
 @handler("trail_create")
@@ -388,13 +376,9 @@ class _TrailCreate:
         name = step.args["Name"]
         if before.get("exists"):
             return [f"trail {name}: existed before; kept"]
-        try:
-            ctx.client("cloudtrail").delete_trail(Name=name)
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"trail {name}: already deleted"]
-        return [f"trail {name}: deleted (its log files stay in the bucket)"]
+        return _unless_gone(lambda: ctx.client("cloudtrail").delete_trail(Name=name),
+                            f"trail {name}: deleted (its log files stay in the bucket)",
+                            f"trail {name}: already deleted")
 
 
 TRAIL_FLAGS = {  # UpdateTrail parameter -> GetTrail field
@@ -436,25 +420,20 @@ class _TrailSelectors:
         name = step.args["Name"]
         if not before:
             return [f"trail {name}: had default selectors; kept the new ones (same effect)"]
-        try:
-            ctx.client("cloudtrail").put_event_selectors(TrailName=name, **before)
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"trail {name}: no longer exists"]
-        return [f"trail {name}: previous event selectors restored"]
+        return _unless_gone(
+            lambda: ctx.client("cloudtrail").put_event_selectors(TrailName=name, **before),
+            f"trail {name}: previous event selectors restored", f"trail {name}: no longer exists")
 
 
 @handler("trail_logging")
 class _TrailLogging:
     @staticmethod
     def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
-        try:
-            status = ctx.client("cloudtrail").get_trail_status(Name=step.args["Name"])
-        except ClientError as exc:
-            if error_code(exc) == "TrailNotFoundException":
-                return {"exists": False, "IsLogging": False}
-            raise
+        status = _unless_missing(
+            lambda: ctx.client("cloudtrail").get_trail_status(Name=step.args["Name"]),
+            ("TrailNotFoundException",))
+        if status is None:
+            return {"exists": False, "IsLogging": False}
         return {"exists": True, "IsLogging": bool(status.get("IsLogging"))}
 
     @staticmethod
@@ -462,25 +441,20 @@ class _TrailLogging:
         name = step.args["Name"]
         if before.get("IsLogging") or not before.get("exists"):
             return []  # was logging (keep it), or the trail was created and undo deletes it
-        try:
-            ctx.client("cloudtrail").stop_logging(Name=name)
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"trail {name}: no longer exists"]
-        return [f"trail {name}: logging stopped again, as before"]
+        return _unless_gone(lambda: ctx.client("cloudtrail").stop_logging(Name=name),
+                            f"trail {name}: logging stopped again, as before",
+                            f"trail {name}: no longer exists")
 
 
 # --- SNS and EventBridge ---------------------------------------------------------------------
 
 def read_topic_policy(ctx: RemediationContext, arn: str, region: str) -> dict[str, Any] | None:
     """The topic's access policy (parsed), or None when the topic does not exist."""
-    try:
-        attrs = ctx.client("sns", region).get_topic_attributes(TopicArn=arn)["Attributes"]
-    except ClientError as exc:
-        if error_code(exc) in ("NotFound", "NotFoundException"):
-            return None
-        raise
+    attrs = _unless_missing(
+        lambda: ctx.client("sns", region).get_topic_attributes(TopicArn=arn)["Attributes"],
+        ("NotFound", "NotFoundException"))
+    if attrs is None:
+        return None
     return json.loads(attrs.get("Policy") or "{}")
 
 
@@ -562,12 +536,10 @@ _RULE_FIELDS = ("EventPattern", "ScheduleExpression", "State", "Description", "R
 
 def read_rule(ctx: RemediationContext, name: str, region: str) -> dict[str, Any] | None:
     """DescribeRule (settable fields) of ``name`` on the default bus, or None."""
-    try:
-        rule = ctx.client("events", region).describe_rule(Name=name)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    rule = _unless_missing(lambda: ctx.client("events", region).describe_rule(Name=name),
+                           ("ResourceNotFoundException",))
+    if rule is None:
+        return None
     return {k: rule[k] for k in _RULE_FIELDS if rule.get(k)}
 
 
@@ -590,16 +562,15 @@ class _RulePut:
         if before.get("exists"):
             ev.put_rule(Name=name, **before["rule"])
             return [f"rule {name}: previous pattern and state restored"]
-        try:
+
+        def delete() -> None:
             ids = [t["Id"] for t in _targets(ctx, name, region)]
             if ids:
                 ev.remove_targets(Rule=name, Ids=ids)
             ev.delete_rule(Name=name)
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"rule {name}: already deleted"]
-        return [f"rule {name}: targets removed, rule deleted"]
+
+        return _unless_gone(delete, f"rule {name}: targets removed, rule deleted",
+                            f"rule {name}: already deleted")
 
 
 @handler("rule_targets")
@@ -616,13 +587,9 @@ class _RuleTargets:
     def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
         name, region, tid = step.args["Rule"], step.args["Region"], step.args["TargetId"]
         ev = ctx.client("events", region)
-        try:
-            if before.get("target"):
-                ev.put_targets(Rule=name, Targets=[before["target"]])
-                return [f"rule {name}: previous target {tid} restored"]
-            ev.remove_targets(Rule=name, Ids=[tid])
-        except ClientError as exc:
-            if not _gone(exc):
-                raise
-            return [f"rule {name}: already gone"]
-        return [f"rule {name}: target {tid} removed"]
+        gone = f"rule {name}: already gone"
+        if before.get("target"):
+            return _unless_gone(lambda: ev.put_targets(Rule=name, Targets=[before["target"]]),
+                                f"rule {name}: previous target {tid} restored", gone)
+        return _unless_gone(lambda: ev.remove_targets(Rule=name, Ids=[tid]),
+                            f"rule {name}: target {tid} removed", gone)
