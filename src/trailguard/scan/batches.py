@@ -34,7 +34,7 @@ from trailguard.scan.decode import (
     read_head,
 )
 from trailguard.scan.inputs import LocalInput, S3Input
-from trailguard.scan.loader import memory_file
+from trailguard.scan.memfile import memory_file
 
 HAVE_MEMFD = hasattr(os, "memfd_create")
 SNIFF_BYTES = 16 * 1024  # first bytes looked at to recognise a file (many files are small)

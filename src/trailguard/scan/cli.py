@@ -8,20 +8,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from trailguard.findings.choices import FailOn, ReportFormat
-from trailguard.findings.model import Finding, Report, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from trailguard.findings.model import Finding, Severity
+
+# Heavy modules (DuckDB, pydantic, rich) are imported where used, after the first source has
+# started reading on the reader thread: importing holds the GIL, inflating does not.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 LOOKUP_WINDOW = timedelta(days=90)
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -36,11 +43,13 @@ class _ProgressView:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._last = 0.0
-        self._progress: Progress | None = None
+        self._progress: Any = None
         self._task: Any = None
 
     def __enter__(self) -> _ProgressView:
         if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -261,6 +270,8 @@ def scan_command(
     if not_scanned:
         report_stats["files_not_scanned_extension"] = len(not_scanned)
         notes.append(_not_scanned_note(not_scanned))
+    from trailguard.findings.model import Report, Severity
+
     report = Report(
         command="scan",
         generated_at=datetime.now(UTC),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from trailguard.scan.loader import memory_file
+from trailguard.scan.memfile import memory_file
 
 # Names picked up when walking a folder (files named on the command line are always read).
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")

@@ -22,16 +22,14 @@ arrays are read record by record; the limit made no measurable difference otherw
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
 import duckdb
 import orjson
 
+from trailguard.scan.memfile import memory_file
 from trailguard.scan.schema import COLUMNS, TABLE
 
 DEFAULT_MAX_OBJECT = 16 * 1024 * 1024  # DuckDB's default maximum_object_size
@@ -61,28 +59,6 @@ UNTIMED = '(try_cast("eventTime" AS TIMESTAMPTZ) IS NULL)'
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-@contextmanager
-def memory_file(name: str = "trailguard") -> Any:
-    """Yield ``(path, file)``: a file in RAM (Linux memfd) that DuckDB can open by path.
-
-    Elsewhere it falls back to a named temporary file, removed on exit.
-    """
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create(name, os.MFD_CLOEXEC)
-        fh = os.fdopen(fd, "w+b")
-        try:
-            yield f"/proc/self/fd/{fd}", fh
-        finally:
-            fh.close()
-        return
-    tmp = tempfile.NamedTemporaryFile(prefix=name, delete=False)  # noqa: SIM115
-    try:
-        yield tmp.name, tmp
-    finally:
-        tmp.close()
-        os.unlink(tmp.name)
 
 
 class EventLoader:
