@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 from audit_helpers import later, ssh_public_key, x509_certificate
+from aws_accounts import add_logged_trail_with_alerting
+from aws_recording import record_operations
 
 from trailguard.audit.context import ApiCallCounter
 from trailguard.audit.engine import run_audit
@@ -26,26 +26,13 @@ def _rich_account(iam) -> None:
         iam.create_access_key(UserName=f"u{i}")
     iam.upload_ssh_public_key(UserName="u0", SSHPublicKeyBody=ssh_public_key())
     iam.upload_signing_certificate(UserName="u1", CertificateBody=x509_certificate())
-    boto3.client("s3").create_bucket(Bucket="trail-logs")
-    boto3.client("logs").create_log_group(logGroupName="ct")
-    ct = boto3.client("cloudtrail")
-    ct.create_trail(Name="main-trail", S3BucketName="trail-logs", IsMultiRegionTrail=True,
-                    CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
-                    CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/ct")
-    ct.start_logging(Name="main-trail")
-    boto3.client("logs").put_metric_filter(
-        logGroupName="ct", filterName="f", filterPattern="{ $.eventName = StopLogging }",
-        metricTransformations=[{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}])
-    ev = boto3.client("events")
-    ev.put_rule(Name="r", EventPattern=json.dumps({"source": ["aws.iam"]}))
-    ev.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": "arn:aws:sns:us-east-1:123456789012:t"}])
+    add_logged_trail_with_alerting("main-trail")
 
 
 def test_every_call_of_the_audit_is_read_only(aws, iam) -> None:
     _rich_account(iam)
     session = make_session()
-    called: list[str] = []
-    session.events.register("before-call", lambda event_name, **_: called.append(event_name))
+    called = record_operations(session)
     findings = run_audit(session, now=later(100))  # old state: per-user reads happen too
     ops = sorted({name.split(".")[-1] for name in called})
     assert "ListSSHPublicKeys" in ops and "ListAccessKeys" in ops

@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 import botocore.session
+from aws_accounts import add_logged_trail_with_alerting
+from aws_recording import record_operations
 from botocore.awsrequest import AWSResponse
 from remediate_support import build_noncompliant, emulate_real_login_profile_reset, later
 
@@ -66,13 +68,6 @@ def policy_actions(name: str) -> set[str]:
     return out
 
 
-def _recorder(session: boto3.Session) -> set[str]:
-    seen: set[str] = set()
-    session.events.register(
-        "before-call", lambda event_name, **_: seen.add(event_name.removeprefix("before-call.")))
-    return seen
-
-
 def _root_mfa_on(session: boto3.Session, seen: set[str]) -> None:
     """Answer GetAccountSummary with root MFA on (moto cannot enable root MFA), so the audit
     also reads virtual MFA devices, as it does on AWS. (The specific handler runs before the
@@ -88,25 +83,13 @@ def _root_mfa_on(session: boto3.Session, seen: set[str]) -> None:
 
 def _rich_account() -> None:
     build_noncompliant()
-    boto3.client("s3").create_bucket(Bucket="trail-logs")
-    boto3.client("logs").create_log_group(logGroupName="ct")
-    ct = boto3.client("cloudtrail")
-    ct.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True,
-                    CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
-                    CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/ct")
-    ct.start_logging(Name="main")
-    boto3.client("logs").put_metric_filter(
-        logGroupName="ct", filterName="f", filterPattern="{ $.eventName = StopLogging }",
-        metricTransformations=[{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}])
-    ev = boto3.client("events")
-    ev.put_rule(Name="r", EventPattern=json.dumps({"source": ["aws.iam"]}))
-    ev.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": "arn:aws:sns:us-east-1:123456789012:t"}])
+    add_logged_trail_with_alerting("main")
 
 
 def test_audit_policy_is_exactly_what_the_audit_calls(aws) -> None:
     _rich_account()
     session = make_session()
-    seen = _recorder(session)
+    seen = record_operations(session)
     _root_mfa_on(session, seen)
     run_audit(session, now=later(100))
     needed = {a for a in map(iam_action, seen) if a}
@@ -118,7 +101,7 @@ def test_remediate_policy_covers_plan_apply_undo(aws, tmp_path: Path) -> None:
     build_noncompliant()
     session = make_session()
     emulate_real_login_profile_reset(session)
-    seen = _recorder(session)
+    seen = record_operations(session)
     plan, _ = build_plan(session, AuditConfig(), RemediateConfig(),
                          PlanOptions(now=later(100), journal_dir=tmp_path))
     ctx = RemediationContext(session)
