@@ -174,30 +174,29 @@ def multi_region_management(ctx: AuditContext) -> CheckOutcome:
     return _coverage(ctx, with_selectors=True)
 
 
-@check("cloudtrail_log_file_validation_enabled")
-def log_file_validation(ctx: AuditContext) -> CheckOutcome:
-    """FAIL for each trail without log file validation (and when there is no trail)."""
+def _trails_without(ctx: AuditContext, field: str, unset: Any) -> CheckOutcome:
+    """FAIL for each trail whose GetTrail ``field`` is unset (the finding shows it as
+    ``unset``), and once when there is no trail at all."""
     out = CheckOutcome()
     for t in trails(ctx):
         out.evaluated += 1
-        if not t.get("LogFileValidationEnabled"):
-            out.failed.append(_trail_resource(ctx, t, LogFileValidationEnabled=False))
+        if not t.get(field):
+            out.failed.append(_trail_resource(ctx, t, **{field: unset}))
     if not out.evaluated:
         out.failed.append(_no_trail(ctx))
     return out
+
+
+@check("cloudtrail_log_file_validation_enabled")
+def log_file_validation(ctx: AuditContext) -> CheckOutcome:
+    """FAIL for each trail without log file validation (and when there is no trail)."""
+    return _trails_without(ctx, "LogFileValidationEnabled", False)
 
 
 @check("cloudtrail_kms_encryption_enabled")
 def kms_encryption(ctx: AuditContext) -> CheckOutcome:
     """FAIL for each trail that does not encrypt with a KMS key (and when there is no trail)."""
-    out = CheckOutcome()
-    for t in trails(ctx):
-        out.evaluated += 1
-        if not t.get("KmsKeyId"):
-            out.failed.append(_trail_resource(ctx, t, KmsKeyId=None))
-    if not out.evaluated:
-        out.failed.append(_no_trail(ctx))
-    return out
+    return _trails_without(ctx, "KmsKeyId", None)
 
 
 def _code(exc: ClientError) -> str:

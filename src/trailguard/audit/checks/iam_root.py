@@ -27,28 +27,28 @@ def _root(ctx: AuditContext, **details: Any) -> Resource:
     )
 
 
+def _summary_flag(ctx: AuditContext, key: str, fail_when: bool) -> CheckOutcome:
+    """FAIL on root when the account summary's ``key`` is truthy == ``fail_when``; ERROR
+    (CheckError) when the summary leaves ``key`` out."""
+    value = account_summary(ctx).get(key)
+    if value is None:
+        raise CheckError(f"GetAccountSummary returned no {key}")
+    out = CheckOutcome(evaluated=1)
+    if bool(value) is fail_when:
+        out.failed.append(_root(ctx, **{key: value}))
+    return out
+
+
 @check("iam_no_root_access_key")
 def no_root_access_key(ctx: AuditContext) -> CheckOutcome:
     """FAIL when the account summary says root has access keys (AccountAccessKeysPresent)."""
-    present = account_summary(ctx).get("AccountAccessKeysPresent")
-    if present is None:
-        raise CheckError("GetAccountSummary returned no AccountAccessKeysPresent")
-    out = CheckOutcome(evaluated=1)
-    if present:
-        out.failed.append(_root(ctx, AccountAccessKeysPresent=present))
-    return out
+    return _summary_flag(ctx, "AccountAccessKeysPresent", fail_when=True)
 
 
 @check("iam_root_mfa_enabled")
 def root_mfa(ctx: AuditContext) -> CheckOutcome:
     """FAIL when the account summary says root has no MFA (AccountMFAEnabled)."""
-    enabled = account_summary(ctx).get("AccountMFAEnabled")
-    if enabled is None:
-        raise CheckError("GetAccountSummary returned no AccountMFAEnabled")
-    out = CheckOutcome(evaluated=1)
-    if not enabled:
-        out.failed.append(_root(ctx, AccountMFAEnabled=enabled))
-    return out
+    return _summary_flag(ctx, "AccountMFAEnabled", fail_when=False)
 
 
 def _root_virtual_mfa(ctx: AuditContext) -> list[str]:
