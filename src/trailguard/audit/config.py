@@ -12,6 +12,7 @@ Example (all keys optional)::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -70,25 +71,39 @@ class ConfigError(ValueError):
     """The audit config file is missing, not YAML, or has unknown keys or bad values."""
 
 
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The top-level mapping of the YAML config file ``path`` ({} when the file is empty).
+
+    Raises ConfigError naming the file when it cannot be read, is not YAML, or is not a mapping.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def config_problems(path: Path, exc: ValidationError) -> ConfigError:
+    """A ConfigError naming ``path`` and each invalid key (dotted) with pydantic's reason."""
+    problems = "; ".join(
+        f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+    )
+    return ConfigError(f"{path}: {problems}")
+
+
 def load_config(path: str | Path | None = None) -> AuditConfig:
     """Load the audit config from a YAML file, or return the CIS defaults when ``path`` is None."""
     if path is None:
         return AuditConfig()
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping at the top level")
+    data = read_config_file(p)
     try:
         return AuditConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"{p}: {problems}") from exc
+        raise config_problems(p, exc) from exc

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trailguard.audit.config import AuditConfig, ConfigError
+from trailguard.audit.config import AuditConfig, config_problems, read_config_file
 
 
 class _Section(BaseModel):
@@ -62,26 +61,14 @@ class RemediateConfig(_Section):
     names: Names = Field(default_factory=Names)
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-
-
 def load_settings(path: str | Path | None = None) -> tuple[AuditConfig, RemediateConfig]:
     """Load audit thresholds and remediation settings from one YAML file (None: defaults)."""
     if path is None:
         return AuditConfig(), RemediateConfig()
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    data = data or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping at the top level")
+    data = read_config_file(p)
     section = data.pop("remediate", None) or {}
     try:
         return AuditConfig.model_validate(data), RemediateConfig.model_validate(section)
     except ValidationError as exc:
-        raise ConfigError(f"{p}: {_problems(exc)}") from exc
+        raise config_problems(p, exc) from exc
