@@ -203,3 +203,25 @@ def test_apply_on_a_compliant_selection_does_nothing(run) -> None:
     res = run("remediate", *ONLY_KEYS, "--apply", "--yes")
     assert res.exit_code == 0 and "Nothing to apply" in res.output
     assert not Path("trailguard-journals").exists()
+
+
+def test_aws_failures_end_with_one_line_and_exit_1(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_noncompliant(console_user=False)
+    res = run("remediate", "--now", NOW, *ONLY_KEYS, "--apply", "--yes")
+    assert res.exit_code == 0, res.output
+    journal = _journal(res.output)
+
+    res = run("remediate", "--profile", "no-such-profile")
+    assert res.exit_code == 1 and "Error: cannot plan: " in res.output, res.output
+    assert "no-such-profile" in res.output
+    res = run("undo", str(journal), "--yes", "--profile", "no-such-profile")
+    assert res.exit_code == 1 and "Error: cannot identify the account: " in res.output
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for args in (("remediate",), ("undo", str(journal), "--yes")):
+        res = run(*args)
+        assert res.exit_code == 1, res.output
+        assert "Error: no AWS credentials found (use --profile" in res.output
+        assert "Traceback" not in res.output

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +30,18 @@ from trailguard.remediate.undo import check_journal, undo_journal
 def _err(message: str, code: int = 2) -> None:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _aws_errors(doing: str) -> Iterator[None]:
+    """End the command with one line and exit 1 when the block fails on AWS: no credentials,
+    or ``cannot <doing>: <reason>`` for an API or botocore error."""
+    try:
+        yield
+    except NoCredentialsError:
+        _err("no AWS credentials found (use --profile or the standard chain)", 1)
+    except (ClientError, BotoCoreError) as exc:
+        _err(f"cannot {doing}: {describe_error(exc)}", 1)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -127,14 +141,11 @@ def register(app: typer.Typer) -> None:
             journal_dir=journal_dir,
             now=(now.replace(tzinfo=UTC) if now and now.tzinfo is None else now))
         try:
-            session = make_session(profile, region)
-            plan, _ = build_plan(session, audit_config, rem_config, options)
+            with _aws_errors("plan"):
+                session = make_session(profile, region)
+                plan, _ = build_plan(session, audit_config, rem_config, options)
         except UnknownCheckError as exc:
             _err(str(exc))
-        except NoCredentialsError:
-            _err("no AWS credentials found (use --profile or the standard chain)", 1)
-        except (ClientError, BotoCoreError) as exc:
-            _err(f"cannot plan: {describe_error(exc)}", 1)
         out = Console(stderr=False, width=160) if fmt == "table" else None
         if fmt == "json":
             typer.echo(plan_json(plan))
@@ -187,14 +198,12 @@ def register(app: typer.Typer) -> None:
         except JournalError as exc:
             _err(str(exc))
         try:
-            ctx = RemediationContext(make_session(profile, region or parsed.header.get("region")))
-            check_journal(ctx, parsed)
+            with _aws_errors("identify the account"):
+                ctx = RemediationContext(
+                    make_session(profile, region or parsed.header.get("region")))
+                check_journal(ctx, parsed)
         except JournalError as exc:
             _err(str(exc))
-        except NoCredentialsError:
-            _err("no AWS credentials found (use --profile or the standard chain)", 1)
-        except (ClientError, BotoCoreError) as exc:
-            _err(f"cannot identify the account: {describe_error(exc)}", 1)
         if parsed.damaged_lines:
             typer.echo(f"Warning: {parsed.damaged_lines} damaged line(s) in the journal were "
                        "skipped (a crash can cut the last line).", err=True)
