@@ -29,6 +29,7 @@ from trailguard.audit.engine import (
 )
 from trailguard.aws import make_session
 from trailguard.findings.choices import FailOn, ReportFormat
+from trailguard.findings.cli_options import FormatOption, OutputOption
 from trailguard.findings.model import Finding, Report, Severity, Status
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -97,13 +98,8 @@ def register(app: typer.Typer) -> None:
         checks: Annotated[
             list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")
         ] = None,
-        fmt: Annotated[
-            ReportFormat,
-            typer.Option("--format", "-f", case_sensitive=False, help="Report format."),
-        ] = ReportFormat.table,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
-        ] = None,
+        fmt: FormatOption = ReportFormat.table,
+        output: OutputOption = None,
         fail_on: Annotated[
             FailOn,
             typer.Option("--fail-on", case_sensitive=False,
