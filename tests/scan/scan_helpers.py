@@ -101,6 +101,17 @@ def record(event_name: str = "ListUsers", n: int = 0, **fields: Any) -> dict[str
     return rec
 
 
+def refused_delivery_bytes(records: list[dict[str, Any]]) -> bytes:
+    """A gzipped delivery file DuckDB refuses in a joined batch and Python's decoder reads.
+
+    ``{"Records":[...],"x":[2]}`` passes the cheap ``{"Records": [...]}`` shape check (it
+    starts with ``{"Records":[`` and ends with ``]}``), but the array cut out of it is not
+    valid JSON, so DuckDB rejects the batch it is joined into.
+    """
+    text = json.dumps({"Records": records, "x": [2]}, separators=(",", ":"))
+    return gzip.compress(text.encode())
+
+
 def delivery_bytes(records: list[dict[str, Any]], gz: bool = True) -> bytes:
     """Records in CloudTrail's S3 delivery format (gzipped by default)."""
     body = json.dumps({"Records": records}).encode()

@@ -18,9 +18,9 @@ from trailguard.sigma.pipeline import kind_of_sql
         ("additionalEventData.x-amz-id", "(additionalEventData->>'$.\"x-amz-id\"')"),
         (
             "userIdentity.sessionContext.attributes.mfaAuthenticated",
-            '"userIdentity"."sessionContext"."attributes"."mfaAuthenticated"',
+            "(userIdentity->>'$.sessionContext.attributes.mfaAuthenticated')",
         ),
-        ("userIdentity.type", '"userIdentity"."type"'),
+        ("userIdentity.type", "(userIdentity->>'$.type')"),
     ],
 )
 def test_field_paths_map_to_sql(path, sql):
@@ -39,8 +39,11 @@ def test_unknown_fields_are_errors(path):
 def test_kinds_of_columns():
     assert kind_of_sql('"readOnly"') == "boolean"
     assert kind_of_sql("requestParameters") == "json"
-    assert kind_of_sql('"userIdentity"') == "struct"
-    assert kind_of_sql('"userIdentity"."onBehalfOf"') == "json"
+    # userIdentity is JSON of a known shape: objects in it are records, not values
+    assert kind_of_sql("userIdentity") == "struct"
+    assert kind_of_sql("(userIdentity->'$.sessionContext')") == "struct"
+    assert kind_of_sql("(userIdentity->'$.onBehalfOf')") == "json"
+    assert kind_of_sql("(userIdentity->>'$.type')") == "scalar"
     assert kind_of_sql('"eventName"') == "scalar"
 
 
@@ -88,7 +91,7 @@ def test_records_to_table_schema_and_unknown_keys(con):
     cols = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE events)").fetchall())
     assert cols["readOnly"] == "BOOLEAN"
     assert cols["requestParameters"] == "JSON"
-    assert cols["userIdentity"].startswith("STRUCT(")
+    assert cols["userIdentity"] == "JSON"
     assert "brandNewField" not in cols
     rows = con.execute("SELECT eventID, eventName FROM events ORDER BY eventName").fetchall()
     assert rows == [(None, "Bare"), ("a", "CreateUser")]

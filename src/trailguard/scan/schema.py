@@ -7,10 +7,12 @@ names below, so the two cannot drift apart.
 
 * Scalar top-level fields are VARCHAR (also ``eventTime``: CloudTrail's own ISO text; parse
   it where needed), except ``readOnly``/``managementEvent`` which are BOOLEAN.
-* ``userIdentity`` is a STRUCT (``userIdentity.sessionContext.attributes.mfaAuthenticated``
-  reads with dotted access). Every leaf is VARCHAR.
 * Free-form parts of a record (``requestParameters`` ...) are DuckDB ``JSON``; read a value
   as text with ``col->>'$.path'`` (never ``->``, which keeps JSON quotes).
+* ``userIdentity`` is loaded as ``JSON`` too, but its members are known (:data:`SHAPES`): a
+  rule's path into it is checked against that shape, so a typo is an error, not a rule that
+  never fires. Parsing it into a STRUCT for every row cost about 15% of the load (measured:
+  0.56 -> 0.48 CPU-s for 250k events), and only rows a rule can match are ever read.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ USER_IDENTITY = (
     f"sessionContext {SESSION_CONTEXT})"
 )
 
+# JSON columns whose members are known: column -> their shape, as a DuckDB STRUCT type.
+SHAPES: dict[str, str] = {"userIdentity": USER_IDENTITY}
+
 # Column name -> DuckDB type, in the order readers select them.
 COLUMNS: dict[str, str] = {
     "eventVersion": "VARCHAR",
-    "userIdentity": USER_IDENTITY,
+    "userIdentity": "JSON",
     "eventTime": "VARCHAR",
     "eventSource": "VARCHAR",
     "eventName": "VARCHAR",

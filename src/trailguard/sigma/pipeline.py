@@ -5,8 +5,11 @@ A CloudTrail rule names fields as they appear in a record (``eventName``,
 :mod:`trailguard.scan.schema`; this module turns a path into the SQL that reads it:
 
 * a plain column -> ``"eventName"``
-* a path into a STRUCT column -> ``"userIdentity"."sessionContext"."attributes"."mfaAuthenticated"``
+* a path into a STRUCT column -> ``"col"."member"."leaf"`` (the schema has none at present)
 * a path into a JSON column -> ``(requestParameters->>'$.userName')`` (text, never ``->``)
+* a path into a JSON column of known shape (``schema.SHAPES``: ``userIdentity``) reads the
+  same way, ``(userIdentity->>'$.sessionContext.attributes.mfaAuthenticated')``, but is
+  checked against the shape; a member that is an object cannot be matched as a value.
 
 Unknown fields are an error at compile time, naming the rule and the field, so a typo in a rule
 cannot silently turn it into a rule that never fires.
@@ -25,7 +28,7 @@ from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import FieldMappingTransformationBase
 from sigma.rule import SigmaRule
 
-from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, STRUCT_COLUMNS
+from trailguard.scan.schema import COLUMNS, JSON_COLUMNS, SHAPES, STRUCT_COLUMNS
 
 PRODUCT = "aws"
 SERVICE = "cloudtrail"
@@ -74,6 +77,22 @@ def _schema() -> dict[str, str | dict[str, object]]:
     return {name: parse_type(t) for name, t in COLUMNS.items()}
 
 
+@lru_cache(maxsize=1)
+def _shapes() -> dict[str, dict[str, object]]:
+    shapes = {name: parse_type(t) for name, t in SHAPES.items()}
+    return {name: shape for name, shape in shapes.items() if isinstance(shape, dict)}
+
+
+def _shaped_member(head: str, keys: list[str], typ: object) -> tuple[str, str]:
+    """SQL and kind of a member of a JSON column of known shape (see module doc)."""
+    path = _sql_str(_json_path(keys))
+    if isinstance(typ, dict):
+        return f"({head}->{path})", "struct"
+    if typ == "JSON":
+        return f"({head}->{path})", "json"
+    return f"({head}->>{path})", "scalar"
+
+
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -114,7 +133,10 @@ def resolve_field(path: str) -> FieldSQL:
             f"known: {', '.join(sorted(schema))})"
         )
     typ = schema[head]
-    if head in JSON_COLUMNS:
+    shape = _shapes().get(head)
+    if shape is not None:
+        typ = shape
+    if head in JSON_COLUMNS and shape is None:
         if not rest:
             return FieldSQL(path, head, "json")
         if head in LIST_COLUMNS:
@@ -126,7 +148,9 @@ def resolve_field(path: str) -> FieldSQL:
         if any(k == "" for k in rest):
             raise UnknownFieldError(f"malformed field path '{path}'")
         return FieldSQL(path, f"({head}->>{_sql_str(_json_path(rest))})", "scalar")
-    if head in STRUCT_COLUMNS:
+    if head in STRUCT_COLUMNS or shape is not None:
+        if shape is not None and not rest:
+            return FieldSQL(path, head, "struct")
         sql = _quote_ident(head)
         cur: object = typ
         walked = [head]
@@ -140,6 +164,9 @@ def resolve_field(path: str) -> FieldSQL:
             cur = cur[key]
             walked.append(key)
             sql += "." + _quote_ident(key)
+        if shape is not None:
+            sql, kind = _shaped_member(head, rest, cur)
+            return FieldSQL(path, sql, kind)
         if isinstance(cur, dict):
             return FieldSQL(path, sql, "struct")
         if cur == "JSON":
@@ -172,7 +199,20 @@ def _nonscalar_kinds() -> dict[str, str]:
         elif typ == "BOOLEAN":
             kinds[sql] = "boolean"
 
+    def walk_shape(head: str, keys: list[str], typ: object) -> None:
+        sql, kind = _shaped_member(head, keys, typ)
+        if kind != "scalar":
+            kinds[sql] = kind
+        if isinstance(typ, dict):
+            for key, sub in typ.items():
+                walk_shape(head, [*keys, key], sub)
+
     for name, typ in _schema().items():
+        if name in _shapes():
+            kinds[name] = "struct"
+            for key, sub in _shapes()[name].items():
+                walk_shape(name, [key], sub)
+            continue
         walk(name if name in JSON_COLUMNS else _quote_ident(name), typ)
     return kinds
 
