@@ -367,20 +367,30 @@ def _with_user(user: str | None, params: dict) -> dict:
     return {"userName": user, **params} if user else params
 
 
-def _ssh_update(
-    user: str | None,
-    ids: Ids,
-    t: datetime,
-    owner: str = "alice",
-    status: str = "Inactive",
-    **_: Any,
-):
-    params = {"sSHPublicKeyId": ids.token("APKA", 16), "status": status}
-    return "iam.amazonaws.com", _with_user(user, params), None
+def _status_and_delete(
+    id_field: str, new_id: Callable[[Ids], str]
+) -> tuple[Callable[..., Shape], Callable[..., Shape]]:
+    """The Update (status) and Delete shapes of one kind of IAM user credential: both name the
+    credential by ``id_field`` (a fresh id from ``new_id``), and the user when one is given."""
+
+    def update(
+        user: str | None,
+        ids: Ids,
+        t: datetime,
+        owner: str = "alice",
+        status: str = "Inactive",
+        **_: Any,
+    ) -> Shape:
+        params = {id_field: new_id(ids), "status": status}
+        return "iam.amazonaws.com", _with_user(user, params), None
+
+    def delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
+        return "iam.amazonaws.com", _with_user(user, {id_field: new_id(ids)}), None
+
+    return update, delete
 
 
-def _ssh_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    return "iam.amazonaws.com", _with_user(user, {"sSHPublicKeyId": ids.token("APKA", 16)}), None
+_ssh_update, _ssh_delete = _status_and_delete("sSHPublicKeyId", lambda ids: ids.token("APKA", 16))
 
 
 def _cert_upload(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
@@ -400,20 +410,7 @@ def _cert_upload(user: str | None, ids: Ids, t: datetime, owner: str = "alice", 
     )
 
 
-def _cert_update(
-    user: str | None,
-    ids: Ids,
-    t: datetime,
-    owner: str = "alice",
-    status: str = "Inactive",
-    **_: Any,
-):
-    params = {"certificateId": ids.token("", 32), "status": status}
-    return "iam.amazonaws.com", _with_user(user, params), None
-
-
-def _cert_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    return "iam.amazonaws.com", _with_user(user, {"certificateId": ids.token("", 32)}), None
+_cert_update, _cert_delete = _status_and_delete("certificateId", lambda ids: ids.token("", 32))
 
 
 def _key_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
@@ -431,20 +428,7 @@ def _key_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", *
     )
 
 
-def _key_update(
-    user: str | None,
-    ids: Ids,
-    t: datetime,
-    owner: str = "alice",
-    status: str = "Inactive",
-    **_: Any,
-):
-    params = {"accessKeyId": ids.access_key(), "status": status}
-    return "iam.amazonaws.com", _with_user(user, params), None
-
-
-def _key_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    return "iam.amazonaws.com", _with_user(user, {"accessKeyId": ids.access_key()}), None
+_key_update, _key_delete = _status_and_delete("accessKeyId", lambda ids: ids.access_key())
 
 
 def _login_create(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
@@ -504,21 +488,9 @@ def _ssc_reset(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **
     return "iam.amazonaws.com", _with_user(user, params), {"serviceSpecificCredential": cred}
 
 
-def _ssc_update(
-    user: str | None,
-    ids: Ids,
-    t: datetime,
-    owner: str = "alice",
-    status: str = "Inactive",
-    **_: Any,
-):
-    params = {"serviceSpecificCredentialId": ids.token("ACCA", 17), "status": status}
-    return "iam.amazonaws.com", _with_user(user, params), None
-
-
-def _ssc_delete(user: str | None, ids: Ids, t: datetime, owner: str = "alice", **_: Any) -> Shape:
-    params = {"serviceSpecificCredentialId": ids.token("ACCA", 17)}
-    return "iam.amazonaws.com", _with_user(user, params), None
+_ssc_update, _ssc_delete = _status_and_delete(
+    "serviceSpecificCredentialId", lambda ids: ids.token("ACCA", 17)
+)
 
 
 def _mfa_serial(owner: str) -> str:
