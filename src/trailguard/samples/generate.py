@@ -178,62 +178,23 @@ class _Story:
             )
         )
         self.good(console_login(self.console["bob"], self.ids, time=t1 + timedelta(minutes=5)))
+        def by_carol(event: str, t: datetime, user_agent: str = CONSOLE_UA, **kw: Any) -> None:
+            """Carol, the administrator, from her office address."""
+            self.good(self.call(event, self.carol, t, ip=OFFICE_IPS[2], user_agent=user_agent,
+                                **kw))
+
         carol_t = DAY.replace(hour=10, minute=2)
-        for n, (event, kw) in enumerate(
-            [
-                ("UpdateAccountPasswordPolicy", {}),
-                ("UpdateTrail", {}),
-                ("PutEventSelectors", {}),
-            ]
-        ):
-            self.good(
-                self.call(
-                    event,
-                    self.carol,
-                    carol_t + timedelta(minutes=n, seconds=31),
-                    ip=OFFICE_IPS[2],
-                    user_agent=CONSOLE_UA,
-                    **kw,
-                )
-            )
+        for n, event in enumerate(["UpdateAccountPasswordPolicy", "UpdateTrail",
+                                   "PutEventSelectors"]):
+            by_carol(event, carol_t + timedelta(minutes=n, seconds=31))
         # Terraform replacing the password policy (delete, then create) and a sandbox trail
         # paused for maintenance and then removed.
         tf_ua = "Terraform/1.9.5 terraform-provider-aws/5.70.0 " + BOTO3_UA
         t2 = DAY.replace(hour=10, minute=9, second=44)
-        self.good(
-            self.call(
-                "DeleteAccountPasswordPolicy", self.carol, t2, ip=OFFICE_IPS[2], user_agent=tf_ua
-            )
-        )
-        self.good(
-            self.call(
-                "UpdateAccountPasswordPolicy",
-                self.carol,
-                t2 + timedelta(seconds=2),
-                ip=OFFICE_IPS[2],
-                user_agent=tf_ua,
-            )
-        )
-        self.good(
-            self.call(
-                "StopLogging",
-                self.carol,
-                t2 + timedelta(minutes=3),
-                ip=OFFICE_IPS[2],
-                user_agent=CONSOLE_UA,
-                trail="sandbox-trail",
-            )
-        )
-        self.good(
-            self.call(
-                "DeleteTrail",
-                self.carol,
-                t2 + timedelta(minutes=4),
-                ip=OFFICE_IPS[2],
-                user_agent=CONSOLE_UA,
-                trail="sandbox-trail",
-            )
-        )
+        by_carol("DeleteAccountPasswordPolicy", t2, user_agent=tf_ua)
+        by_carol("UpdateAccountPasswordPolicy", t2 + timedelta(seconds=2), user_agent=tf_ua)
+        by_carol("StopLogging", t2 + timedelta(minutes=3), trail="sandbox-trail")
+        by_carol("DeleteTrail", t2 + timedelta(minutes=4), trail="sandbox-trail")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
