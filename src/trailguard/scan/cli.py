@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trailguard.findings.choices import FailOn, ReportFormat
+from trailguard.findings.cli_options import FormatOption, OutputOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -145,12 +146,8 @@ def scan_command(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = ReportFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
-    ] = None,
+    fmt: FormatOption = ReportFormat.table,
+    output: OutputOption = None,
     fail_on: Annotated[
         FailOn,
         typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe "
