@@ -176,6 +176,22 @@ def test_explain_must_name_a_real_event(rules_dir) -> None:
     assert any("'explain'" in p for p in _problems(rules_dir(make_rule(explain=None))))
 
 
+@pytest.mark.parametrize(("source", "event"), [("codecommit.amazonaws.com", "GitPush"),
+                                               ("signin.amazonaws.com", "CredentialChallenge")])
+def test_explain_may_name_a_cloudtrail_event_that_is_no_api(rules_dir, source, event) -> None:
+    """Sign-in and Git events have no botocore operation; the one list of them
+    (kb.botocore_index.NON_API_EVENTS) makes them known names."""
+    hit = dict(RECORD, eventSource=source, eventName=event)
+    rule = make_rule(
+        detection={"selection": {"eventSource": source, "eventName": event},
+                   "condition": "selection"},
+        explain=event,
+        examples=[{"name": "hit", "match": True, "event": hit},
+                  {"name": "other", "match": False, "event": RECORD}])
+    (info,) = load_rules([rules_dir(rule)], include_shipped=False).rules
+    assert info.explain == [event]
+
+
 def test_explain_must_be_one_of_the_rules_events(rules_dir) -> None:
     problems = _problems(rules_dir(make_rule(explain="CreateAccessKey")))
     assert any("not one of the rule's eventName values" in p for p in problems)

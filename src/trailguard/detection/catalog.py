@@ -37,21 +37,6 @@ RuleKind = Literal["detection", "correlation", "correlation-input"]
 LEVELS = ("informational", "low", "medium", "high", "critical")
 EVENT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 TECHNIQUE_RE = re.compile(r"^t\d{4}(\.\d{3})?$")
-# Events CloudTrail records that are not API operations in botocore's models.
-NON_API_EVENTS = frozenset(
-    {
-        "ConsoleLogin",
-        "CheckMfa",
-        "SwitchRole",
-        "ExitRole",
-        "RenewRole",
-        "GetSigninToken",
-        "PasswordUpdated",
-        "CredentialChallenge",
-        "CredentialVerification",
-        "UserAuthentication",
-    }
-)
 RULE_SUFFIXES = (".yml", ".yaml")
 
 
@@ -208,17 +193,17 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _known_event(name: str, event_sources: list[str]) -> bool:
-    """True when ``name`` is an AWS API operation, a curated KB event or a sign-in event.
+    """True when ``name`` is an AWS API operation, a curated KB event or a non-API event.
 
     Cheapest first: the services the rule names (one botocore model each), then the knowledge
     base, then, only for rules that name no eventSource, botocore's whole operation index (slow
     on a cold cache: every model is read).
     """
-    if name in NON_API_EVENTS:
-        return True
     try:
         from trailguard.kb import botocore_index
 
+        if name in botocore_index.NON_API_EVENTS:  # sign-in and Git events
+            return True
         for source in event_sources:
             service = source.split(".", 1)[0]
             if botocore_index.has_model(service) and botocore_index.operation_model(service, name):

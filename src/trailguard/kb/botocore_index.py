@@ -58,8 +58,9 @@ READ_ONLY_BASIS = (
 )
 CREDENTIAL_BASIS = "it issues credentials or tokens, although its name starts like a read"
 
-# CloudTrail events that are not API operations in any botocore model (sign-in and
-# CodeCommit Git events), so related-event references to them are still known names.
+# CloudTrail events that are not API operations in any botocore model (sign-in, IAM Identity
+# Center sign-in and CodeCommit Git events), so knowledge-base references and detection rules
+# naming them still name known events.
 NON_API_EVENTS = frozenset(
     {
         "ConsoleLogin",
@@ -68,8 +69,12 @@ NON_API_EVENTS = frozenset(
         "ExitRole",
         "RenewRole",
         "GetSigninToken",
+        "PasswordUpdated",
         "PasswordRecoveryRequested",
         "PasswordRecoveryCompleted",
+        "CredentialChallenge",
+        "CredentialVerification",
+        "UserAuthentication",
         "GitPull",
         "GitPush",
     }
