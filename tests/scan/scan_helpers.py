@@ -46,6 +46,23 @@ detection:
     eventName: StopLogging
   condition: selection
 """
+
+# A third rule pinning eventName gives the detector its eventName guard, so the loader keeps
+# only rows a rule can match (Detector.row_filter).
+GUARDED_RULES_YAML = RULES_YAML + """
+---
+title: Test Key Created
+status: test
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: CreateAccessKey
+  condition: selection
+"""
+
 SSH_RULE_ID = "11111111-1111-4111-8111-111111111111"
 TRAIL_RULE_ID = "22222222-2222-4222-8222-222222222222"
 

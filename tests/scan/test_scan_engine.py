@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from scan_helpers import (
-    RULES_YAML,
+    GUARDED_RULES_YAML,
     SSH_RULE_ID,
     TRAIL_RULE_ID,
     collection,
@@ -294,23 +294,8 @@ def test_bad_files_in_pipelined_batches_lose_nothing(tmp_path: Path) -> None:
     assert sum(f.count for f in findings) == 10
 
 
-# A third rule pinning eventName gives the detector its eventName guard, so the loader keeps
-# only rows a rule can match (Detector.row_filter): the scenarios above must come out the same.
-GUARDED_YAML = RULES_YAML + """
----
-title: Test Key Created
-status: test
-level: low
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: CreateAccessKey
-  condition: selection
-"""
-
-
+# With a third rule pinning eventName (GUARDED_RULES_YAML) the loader keeps only rows a rule
+# can match (Detector.row_filter): the scenarios above must come out the same.
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -332,7 +317,7 @@ def test_same_results_when_only_matchable_rows_are_stored(
     scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        sys.modules[__name__], "collection", lambda: SigmaCollection.from_yaml(GUARDED_YAML)
+        sys.modules[__name__], "collection", lambda: SigmaCollection.from_yaml(GUARDED_RULES_YAML)
     )
     assert Scanner(Detector(collection())).loader.keep is not None
     scenario(tmp_path)
@@ -349,7 +334,7 @@ def test_rows_set_aside_across_batches_give_the_same_findings(
             recs.append(record("DeleteSSHPublicKey", 10 * i + 6))
         write(tmp_path / f"f{i}.json.gz", delivery_bytes(recs))
     scanner = Scanner(
-        Detector(SigmaCollection.from_yaml(GUARDED_YAML)), batch_files=1,
+        Detector(SigmaCollection.from_yaml(GUARDED_RULES_YAML)), batch_files=1,
         pending_rows=pending_rows,
     )
     inputs, _ = expand_local(str(tmp_path))

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import duckdb
-from scan_helpers import RULES_YAML, record
+from scan_helpers import GUARDED_RULES_YAML, record
 from sigma.collection import SigmaCollection
 
 from trailguard.scan.loader import EventLoader
 from trailguard.scan.schema import COLUMNS, TABLE
 from trailguard.sigma import Detector
 
-# Three rules that each pin eventName: enough for the detector's eventName guard.
-GUARDED = RULES_YAML + """
----
-title: Test Key Created
-status: test
-level: low
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: CreateAccessKey
-  condition: selection
-"""
-
 
 def _keep() -> str | None:
-    return Detector(SigmaCollection.from_yaml(GUARDED)).row_filter()
+    return Detector(SigmaCollection.from_yaml(GUARDED_RULES_YAML)).row_filter()
 
 
 def _loader(keep: str | None) -> tuple[duckdb.DuckDBPyConnection, EventLoader]:
@@ -69,7 +54,7 @@ def test_without_filter_every_row_is_stored() -> None:
 
 def test_row_filter_is_none_when_a_rule_is_not_guarded() -> None:
     rules = SigmaCollection.from_yaml(
-        GUARDED
+        GUARDED_RULES_YAML
         + """
 ---
 title: Any Access Denied

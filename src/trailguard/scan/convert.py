@@ -234,19 +234,26 @@ def _level_name(level: Any) -> str | None:
     return str(name).lower() if name else str(level).lower()
 
 
+def _rule_fields(meta: RuleMeta) -> dict[str, Any]:
+    """The fields of a detection finding that come from its rule."""
+    return {
+        "kind": "detection",
+        "rule_id": meta.rule_id,
+        "title": meta.title,
+        "severity": meta.severity,
+        "description": meta.description,
+        "mitre": meta.mitre,
+        "cis": meta.cis,
+    }
+
+
 def finding_from_record(meta: RuleMeta, rec: dict[str, Any]) -> Finding:
     """One detection finding for a single matched CloudTrail record."""
     event_name = _str(rec.get("eventName"))
     when = parse_time(rec.get("eventTime"))
     event_id = _str(rec.get("eventID"))
     return Finding(
-        kind="detection",
-        rule_id=meta.rule_id,
-        title=meta.title,
-        severity=meta.severity,
-        description=meta.description,
-        mitre=meta.mitre,
-        cis=meta.cis,
+        **_rule_fields(meta),
         account_id=_str(rec.get("recipientAccountId"))
         or _str(_dict(rec.get("userIdentity")).get("accountId")),
         region=_str(rec.get("awsRegion")),
@@ -358,13 +365,7 @@ def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
         resources[0].details = {"actors": actors, "distinct_actors": actor_count}
     first, last = parse_time(match.first_time), parse_time(match.last_time)
     return Finding(
-        kind="detection",
-        rule_id=meta.rule_id,
-        title=meta.title,
-        severity=meta.severity,
-        description=meta.description,
-        mitre=meta.mitre,
-        cis=meta.cis,
+        **_rule_fields(meta),
         account_id=account,
         region=region,
         resources=resources,
