@@ -345,3 +345,15 @@ def test_rows_set_aside_across_batches_give_the_same_findings(
     counts = {f.rule_id: f.count for f in findings}
     assert counts == {TRAIL_RULE_ID: 6, SSH_RULE_ID: 3}
     assert sorted(findings[0].event_ids)[0].startswith("ebf3e6f6-")
+
+
+def test_elapsed_time_stops_when_the_scan_finishes(tmp_path: Path) -> None:
+    """The report's seconds and events/s and the summary printed after it must agree."""
+    import time
+
+    write(tmp_path / "a.json.gz", delivery_bytes([record("ListUsers", 1)]))
+    scanner, _ = _scan(tmp_path)
+    first = scanner.stats.elapsed
+    time.sleep(0.05)
+    assert scanner.stats.elapsed == first
+    assert scanner.stats.as_dict()["seconds"] == round(first, 3)

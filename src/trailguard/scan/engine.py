@@ -83,6 +83,7 @@ class ScanStats:
     fallback_files: int = 0
     api_calls: int = 0
     started: float = field(default_factory=time.perf_counter)
+    ended: float | None = None  # set when the scan finished: the report and summary agree
     skipped: list[SkippedInput] = field(default_factory=list)
     skipped_not_listed: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
@@ -101,8 +102,8 @@ class ScanStats:
 
     @property
     def elapsed(self) -> float:
-        """Seconds since the scan started."""
-        return time.perf_counter() - self.started
+        """Seconds the scan took (so far, while it runs)."""
+        return (self.ended or time.perf_counter()) - self.started
 
     @property
     def data_skipped(self) -> bool:
@@ -465,7 +466,9 @@ class Scanner:
         self._flush_pending()
         for match in self.detector.finish():
             self.groups.add(finding_from_correlation(self._meta(match.rule), match))
-        return self.groups.findings()
+        findings = self.groups.findings()
+        self.stats.ended = time.perf_counter()
+        return findings
 
     def close(self) -> None:
         """Release the DuckDB connection."""
