@@ -83,8 +83,8 @@ def test_plan_lists_exactly_the_expected_steps(aws, journal_dir) -> None:
         ("alerting-rule", "topic_create", "topic trailguard-alerts"),
         ("alerting-rule", "topic_policy",
          "topic arn:aws:sns:us-east-1:123456789012:trailguard-alerts"),
-        ("alerting-rule", "rule_put", "rule trailguard-high-severity"),
-        ("alerting-rule", "rule_targets", "rule trailguard-high-severity"),
+        ("alerting-rule", "rule_put", "rule trailguard-high-severity (us-east-1)"),
+        ("alerting-rule", "rule_targets", "rule trailguard-high-severity (us-east-1)"),
     ]
     assert [s.seq for s in plan.steps] == list(range(1, 17))
     # Stricter settings already in place are kept: symbols required, 30-day expiry.

@@ -99,6 +99,10 @@ def test_audit_policy_is_exactly_what_the_audit_calls(aws) -> None:
 
 def test_remediate_policy_covers_plan_apply_undo(aws, tmp_path: Path) -> None:
     build_noncompliant()
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    boto3.client("cloudtrail", region_name="eu-west-1").create_trail(  # needs forwarding
+        Name="eu-trail", S3BucketName="eu-logs", IsMultiRegionTrail=True)
     session = make_session()
     emulate_real_login_profile_reset(session)
     seen = record_operations(session)
@@ -109,6 +113,7 @@ def test_remediate_policy_covers_plan_apply_undo(aws, tmp_path: Path) -> None:
     assert undo_journal(ctx, read_journal(tmp_path / "a.jsonl"), tmp_path / "u.jsonl").ok
     granted = policy_actions("remediate-policy")
     needed = {a for a in map(iam_action, seen) if a}
+    assert {"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRole"} <= needed
     assert needed - granted == set()
 
     declared = set(policy_actions("audit-policy"))
@@ -117,6 +122,7 @@ def test_remediate_policy_covers_plan_apply_undo(aws, tmp_path: Path) -> None:
             for op in [*hs.calls, *hs.reads, *hs.undo]:
                 service, name = op.split(".")
                 declared.add(iam_action(f"{_event_id(service)}.{name}"))
+            declared.update(hs.permissions)  # e.g. iam:PassRole for PutTargets with a role
     declared.add("cloudtrail:DescribeTrails")  # the planner lists trails of the region
     assert granted - declared == set()
 

@@ -10,7 +10,8 @@ as the audit config. Example (all keys optional)::
                         allow_users_to_change: true, hard_expiry: false}
       access_keys: {delete_after_inactive_days: 30}
       names: {mfa_policy: trailguard-require-mfa, trail: trailguard,
-              rule: trailguard-high-severity, topic: trailguard-alerts}
+              rule: trailguard-high-severity, topic: trailguard-alerts,
+              forward_role: trailguard-events-forward}
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Names(_Section):
     rule: str = "trailguard-high-severity"
     topic: str = "trailguard-alerts"
     target_id: str = "trailguard-sns"
+    forward_target_id: str = "trailguard-forward"
+    forward_role: str = "trailguard-events-forward"
 
 
 class RemediateConfig(_Section):

@@ -593,3 +593,72 @@ class _RuleTargets:
                                 f"rule {name}: previous target {tid} restored", gone)
         return _unless_gone(lambda: ev.remove_targets(Rule=name, Ids=[tid]),
                             f"rule {name}: target {tid} removed", gone)
+
+
+# --- IAM role for forwarding events between regions --------------------------------------------
+
+def read_role(ctx: RemediationContext, name: str) -> dict[str, Any] | None:
+    """GetRole of ``name`` (its ARN and trust policy, parsed), or None when it does not exist."""
+    role = _unless_missing(lambda: _iam(ctx).get_role(RoleName=name)["Role"], ("NoSuchEntity",))
+    if role is None:
+        return None
+    trust = role.get("AssumeRolePolicyDocument") or {}
+    if isinstance(trust, str):  # IAM returns it URL-encoded JSON; botocore decodes to a dict
+        trust = json.loads(trust)
+    return {"Arn": role["Arn"], "AssumeRolePolicyDocument": trust}
+
+
+def read_role_policy(ctx: RemediationContext, role: str, name: str) -> dict[str, Any] | None:
+    """The inline policy ``name`` of ``role`` (parsed), or None when either does not exist."""
+    doc = _unless_missing(
+        lambda: _iam(ctx).get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"],
+        ("NoSuchEntity",))
+    if doc is None:
+        return None
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+@handler("role_create")
+class _RoleCreate:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"exists": read_role(ctx, step.args["RoleName"]) is not None}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        name = step.args["RoleName"]
+        if before.get("exists"):
+            return [f"role {name}: existed before; kept"]
+        if read_role(ctx, name) is None:
+            return [f"role {name}: already deleted"]
+        iam = _iam(ctx)
+        inline = iam.list_role_policies(RoleName=name).get("PolicyNames", [])
+        attached = [p["PolicyName"] for p in
+                    iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", [])]
+        if inline or attached:
+            return [f"role {name}: kept, it has policies this journal did not put there "
+                    f"({', '.join([*inline, *attached])})"]
+        return _unless_gone(lambda: iam.delete_role(RoleName=name),
+                            f"role {name}: deleted the role trailguard created",
+                            f"role {name}: already deleted")
+
+
+@handler("role_policy")
+class _RolePolicy:
+    @staticmethod
+    def read(ctx: RemediationContext, step: Step) -> dict[str, Any]:
+        return {"policy": read_role_policy(ctx, step.args["RoleName"], step.args["PolicyName"])}
+
+    @staticmethod
+    def undo(ctx: RemediationContext, step: Step, before: dict[str, Any]) -> list[str]:
+        role, name = step.args["RoleName"], step.args["PolicyName"]
+        iam = _iam(ctx)
+        gone = f"role {role}: no longer exists"
+        if before.get("policy") is None:
+            return _unless_gone(lambda: iam.delete_role_policy(RoleName=role, PolicyName=name),
+                                f"role {role}: inline policy {name} deleted",
+                                f"role {role}: inline policy {name} already gone")
+        doc = json.dumps(before["policy"], separators=(",", ":"))
+        return _unless_gone(
+            lambda: iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=doc),
+            f"role {role}: previous inline policy {name} restored", gone)

@@ -17,10 +17,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.audit.catalog import load_catalog
+from trailguard.audit.checks.alerting import trail_home_regions
 from trailguard.audit.checks.cloudtrail import records_management_writes
 from trailguard.audit.checks.iam_credentials import credential_report
 from trailguard.audit.config import AuditConfig, PasswordPolicyConfig
-from trailguard.audit.context import AuditContext
+from trailguard.audit.context import AuditContext, CheckError
 from trailguard.audit.engine import run_audit
 from trailguard.findings.model import Finding, Status
 from trailguard.remediate import handlers as h
@@ -35,6 +36,7 @@ from trailguard.remediate.schema import (
     alerting_pattern,
     handler_spec,
     policy_document,
+    regional_alerting_pattern,
     validate_plan,
 )
 
@@ -510,40 +512,143 @@ def topic_statements(topic_arn: str, rule_arn: str, account_id: str, new: bool
     return out
 
 
+FORWARD_POLICY = "forward-to-alert-bus"  # inline policy name on the forwarding role
+
+
+def alerting_rule_regions(p: Planning, hub: str) -> dict[str, str]:
+    """Region -> why it needs an alerting rule: the topic's region, us-east-1, every home region
+    of the account's trails, and the region of a trail this plan creates.
+
+    Raises CheckError when the trails cannot be listed.
+    """
+    actx = AuditContext(p.session, p.audit_config, now=p.now, account_id=p.ctx.account_id)
+    why = {hub: "the alert topic's region", GLOBAL_REGION: "IAM and sign-in events reach "
+           "EventBridge in us-east-1 only"}
+    homes = {r: list(n) for r, n in trail_home_regions(actx).items()}
+    for s in p.steps:
+        if s.handler == "trail_create":
+            homes.setdefault(s.calls[0].region, []).append(f"{s.args['Name']} (planned)")
+    for region, names in homes.items():
+        why.setdefault(region, f"home region of trail {', '.join(names)}: calls on it reach "
+                               "EventBridge here only")
+    return why
+
+
+def _trusts_eventbridge(trust: dict[str, Any]) -> bool:
+    stmts = trust.get("Statement") or []
+    for s in [stmts] if isinstance(stmts, dict) else stmts:
+        svc = (s.get("Principal") or {}).get("Service") if isinstance(
+            s.get("Principal"), dict) else None
+        svcs = [svc] if isinstance(svc, str) else (svc or [])
+        if s.get("Effect") == "Allow" and "events.amazonaws.com" in svcs:
+            return True
+    return False
+
+
+def _plan_forward_role(p: Planning, bus_arn: str, checks: list[str]) -> str | None:
+    """Plan the role EventBridge assumes to put events on ``bus_arn``; return its ARN.
+
+    None (with a note) when a role of that name exists but does not trust EventBridge: it is
+    someone else's, and is left unchanged.
+    """
+    name, acct = p.config.names.forward_role, p.ctx.account_id
+    role = h.read_role(p.ctx, name)
+    args = {"RoleName": name}
+    if role is None:
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": acct}}}]}
+        p.step("alerting-rule", "role_create", f"role {name}",
+               [_call("iam", "CreateRole", p.ctx.region, RoleName=name,
+                      AssumeRolePolicyDocument=json.dumps(trust, separators=(",", ":")),
+                      Description="trailguard: EventBridge forwards alerting events to the "
+                                  "alert topic's region")],
+               args, checks, why="EventBridge needs a role to put events on another region's bus")
+    elif not _trusts_eventbridge(role["AssumeRolePolicyDocument"]):
+        p.note("a role of this name exists but does not trust events.amazonaws.com; it is left "
+               "unchanged and no forwarding rule is planned (set remediate.names.forward_role "
+               "to another name)", target=f"role {name}", action="alerting-rule")
+        return None
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PutEventsOnAlertBus", "Effect": "Allow", "Action": "events:PutEvents",
+        "Resource": bus_arn}]}
+    if role is None or h.read_role_policy(p.ctx, name, FORWARD_POLICY) != doc:
+        p.step("alerting-rule", "role_policy", f"role {name}",
+               [_call("iam", "PutRolePolicy", p.ctx.region, RoleName=name,
+                      PolicyName=FORWARD_POLICY,
+                      PolicyDocument=json.dumps(doc, separators=(",", ":")))],
+               {**args, "PolicyName": FORWARD_POLICY}, checks,
+               why=f"allow events:PutEvents on {bus_arn} only")
+    return role["Arn"] if role else f"arn:aws:iam::{acct}:role/{name}"
+
+
+def _plan_rule(p: Planning, region: str, pattern: dict[str, Any], description: str,
+               target: dict[str, str], checks: list[str], why: str, target_why: str) -> None:
+    """Plan the trailguard rule of ``region`` with ``pattern`` and its one ``target``."""
+    name = p.config.names.rule
+    rule = h.read_rule(p.ctx, name, region)
+    if rule is None or json.loads(rule.get("EventPattern", "{}")) != pattern or \
+            rule.get("State") != "ENABLED":
+        p.step("alerting-rule", "rule_put", f"rule {name} ({region})",
+               [_call("events", "PutRule", region, Name=name,
+                      EventPattern=json.dumps(pattern, separators=(",", ":")), State="ENABLED",
+                      Description=description)],
+               {"Name": name, "Region": region}, checks, why=why)
+    targets = [] if rule is None else h._targets(p.ctx, name, region)
+    mine = [t for t in targets if t["Id"] == target["Id"]]
+    if not mine or any(mine[0].get(k) != v for k, v in target.items()):
+        p.step("alerting-rule", "rule_targets", f"rule {name} ({region})",
+               [_call("events", "PutTargets", region, Rule=name, Targets=[target])],
+               {"Rule": name, "Region": region, "TargetId": target["Id"]}, checks,
+               why=target_why)
+
+
 def plan_alerting(p: Planning) -> None:
-    """An EventBridge rule in us-east-1 on the high-severity events, targeting an SNS topic."""
+    """EventBridge rules on the high-severity events, reaching one SNS topic from every region
+    where they are delivered.
+
+    The rule of the topic's region targets the topic; the rules of us-east-1 (IAM, sign-in)
+    and of every trail's home region (calls on the trail) forward to the default event bus of
+    the topic's region, through a role EventBridge assumes. One topic, one set of subscribers.
+    """
     failed = p.failed(*_alerting_ids())
     if not failed:
         return
     checks, acct, names = _ids(failed), p.ctx.account_id, p.config.names
-    region = GLOBAL_REGION
-    topic_arn = p.options.topic_arn or f"arn:aws:sns:{region}:{acct}:{names.topic}"
-    topic_region = topic_arn.split(":")[3]
-    rule_arn = f"arn:aws:events:{region}:{acct}:rule/{names.rule}"
-    policy = h.read_topic_policy(p.ctx, topic_arn, topic_region)
-    topic_args = {"TopicArn": topic_arn, "Region": topic_region}
+    topic_arn = p.options.topic_arn or f"arn:aws:sns:{GLOBAL_REGION}:{acct}:{names.topic}"
+    hub = topic_arn.split(":")[3]
+    rule_arn = f"arn:aws:events:{hub}:{acct}:rule/{names.rule}"
+    try:
+        regions = alerting_rule_regions(p, hub)
+    except CheckError as exc:
+        p.note(f"trails could not be listed, so the regions that need a rule are unknown; "
+               f"alerting not planned: {exc}", action="alerting-rule")
+        return
+    policy = h.read_topic_policy(p.ctx, topic_arn, hub)
+    topic_args = {"TopicArn": topic_arn, "Region": hub}
     if policy is None:
         if p.options.topic_arn:
             p.note("the given SNS topic does not exist; alerting not planned",
                    target=topic_arn, action="alerting-rule")
             return
         p.step("alerting-rule", "topic_create", f"topic {names.topic}",
-               [_call("sns", "CreateTopic", topic_region, Name=names.topic)], topic_args, checks,
+               [_call("sns", "CreateTopic", hub, Name=names.topic)], topic_args, checks,
                why="alerts need a destination (subscribe your team to it)")
     merged = merge_statements(policy, topic_statements(topic_arn, rule_arn, acct, policy is None),
                               "Trailguard")
     if merged is not None:
         p.step("alerting-rule", "topic_policy", f"topic {topic_arn}",
-               [_call("sns", "SetTopicAttributes", topic_region, TopicArn=topic_arn,
+               [_call("sns", "SetTopicAttributes", hub, TopicArn=topic_arn,
                       AttributeName="Policy",
                       AttributeValue=json.dumps(merged, separators=(",", ":")))],
                topic_args, checks, why="let EventBridge publish to the topic")
-    subs = [] if policy is None else h.topic_subscriptions(p.ctx, topic_arn, topic_region)
+    subs = [] if policy is None else h.topic_subscriptions(p.ctx, topic_arn, hub)
     have = {x.get("Endpoint") for x in subs}
     for email in p.options.alert_emails:
         if email not in have:
             p.step("alerting-rule", "topic_subscribe", f"topic {topic_arn}",
-                   [_call("sns", "Subscribe", topic_region, TopicArn=topic_arn,
+                   [_call("sns", "Subscribe", hub, TopicArn=topic_arn,
                           Protocol="email", Endpoint=email)],
                    {**topic_args, "Endpoint": email}, checks,
                    why="alerts reach someone only once a subscriber confirms")
@@ -552,27 +657,29 @@ def plan_alerting(p: Planning) -> None:
         p.note("the alert topic has no confirmed subscription, so alerts reach no one: "
                "rerun with --alert-email ADDRESS, or subscribe your team to the topic",
                target=topic_arn, action="alerting-rule")
-    want = {"EventPattern": json.dumps(alerting_pattern(), separators=(",", ":")),
-            "State": "ENABLED",
-            "Description": "trailguard: high-severity CloudTrail events (credentials, MFA, "
-                           "password policy, CloudTrail changes, root, sign-in without MFA)"}
-    rule = h.read_rule(p.ctx, names.rule, region)
-    if rule is None or json.loads(rule.get("EventPattern", "{}")) != alerting_pattern() or \
-            rule.get("State") != "ENABLED":
-        p.step("alerting-rule", "rule_put", f"rule {names.rule}",
-               [_call("events", "PutRule", region, Name=names.rule, **want)],
-               {"Name": names.rule, "Region": region}, checks,
-               why="uncovered: " + ", ".join(
-                   e for f in failed for r in f.resources
-                   for e in r.details.get("uncovered_events", [])))
-    targets = [] if rule is None else h._targets(p.ctx, names.rule, region)
-    mine = [t for t in targets if t["Id"] == names.target_id]
-    if not mine or mine[0].get("Arn") != topic_arn:
-        p.step("alerting-rule", "rule_targets", f"rule {names.rule}",
-               [_call("events", "PutTargets", region, Rule=names.rule,
-                      Targets=[{"Id": names.target_id, "Arn": topic_arn}])],
-               {"Rule": names.rule, "Region": region, "TargetId": names.target_id}, checks,
-               why="send matches to the topic")
+    uncovered = ", ".join(dict.fromkeys(e for f in failed for r in f.resources
+                                        for e in r.details.get("uncovered_events", [])))
+    _plan_rule(p, hub, alerting_pattern(),
+               "trailguard: high-severity CloudTrail events (credentials, MFA, password policy, "
+               "CloudTrail changes, root, sign-in without MFA)",
+               {"Id": names.target_id, "Arn": topic_arn}, checks,
+               why=f"uncovered: {uncovered}" if uncovered else regions[hub],
+               target_why="send matches to the topic")
+    others = [r for r in regions if r != hub]
+    if not others:
+        return
+    bus_arn = f"arn:aws:events:{hub}:{acct}:event-bus/default"
+    role_arn = _plan_forward_role(p, bus_arn, checks)
+    if role_arn is None:
+        return
+    for region in others:
+        full = region == GLOBAL_REGION
+        _plan_rule(p, region, alerting_pattern() if full else regional_alerting_pattern(),
+                   f"trailguard: forward high-severity CloudTrail events to {hub}, where "
+                   "they reach the alert topic",
+                   {"Id": names.forward_target_id, "Arn": bus_arn, "RoleArn": role_arn}, checks,
+                   why=regions[region],
+                   target_why=f"forward matches to the default event bus of {hub}")
 
 
 PLANNERS: dict[str, Callable[[Planning], None]] = {

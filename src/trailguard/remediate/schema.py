@@ -22,6 +22,8 @@ class HandlerSpec(_Strict):
     calls: list[str]
     reads: list[str] = Field(default_factory=list)
     undo: list[str] = Field(default_factory=list)
+    # IAM actions a call needs beyond its own (PutTargets with a RoleArn needs iam:PassRole)
+    permissions: list[str] = Field(default_factory=list)
     reversible: bool = True
 
 
@@ -97,12 +99,28 @@ def _actions_doc() -> dict[str, Any]:
 def load_actions() -> dict[str, ActionSpec]:
     """All remediation actions by id, validated."""
     doc = _actions_doc()
-    return {k: ActionSpec.model_validate(v) for k, v in doc.items() if k != "alerting_pattern"}
+    return {k: ActionSpec.model_validate(v) for k, v in doc.items()
+            if not k.startswith("alerting_")}
 
 
 def alerting_pattern() -> dict[str, Any]:
     """The EventBridge pattern of the alerting rule (a fresh copy)."""
     return json.loads(json.dumps(_actions_doc()["alerting_pattern"]))
+
+
+def regional_alerting_pattern() -> dict[str, Any]:
+    """The branches of the alerting pattern that can match outside us-east-1.
+
+    A branch is dropped when its ``source`` or ``detail-type`` lists only values of
+    ``alerting_global_only`` (events AWS delivers to EventBridge in us-east-1 only).
+    """
+    glob = _actions_doc()["alerting_global_only"]
+
+    def global_only(branch: dict[str, Any]) -> bool:
+        return any(branch.get(k) and set(branch[k]) <= set(v) for k, v in glob.items())
+
+    pattern = alerting_pattern()
+    return {"$or": [b for b in pattern["$or"] if not global_only(b)]}
 
 
 def policy_document(name: str) -> dict[str, Any]:

@@ -4,10 +4,13 @@ A probe event (alerting.yaml) is covered by
 - an ENABLED EventBridge rule with a target that reaches someone (an SNS topic needs a
   confirmed subscription) whose pattern matches the event as
   EventBridge delivers it (rules of us-east-1 for IAM and sign-in events, which are delivered
-  there only; of any audited region for regional events), or
+  there only; of every home region of the account's trails for calls on trails, which
+  reach EventBridge there; of any audited region for other regional events), or
 - a CloudWatch Logs metric filter on the log group of a logging multi-region trail that
   matches the record, with a CloudWatch alarm on the filter's metric whose actions reach
   someone (same rule for SNS topics).
+A rule whose target is the default event bus of another region (cross-region forwarding)
+reaches someone when a rule there matches the forwarded event and does.
 Patterns are evaluated here (moto's TestEventPattern is a stub; it also costs a call each).
 """
 
@@ -29,12 +32,45 @@ from trailguard.findings.model import Resource
 
 GLOBAL_REGION = "us-east-1"
 _GLOBAL_SOURCES = ("iam.amazonaws.com", "signin.amazonaws.com", "sts.amazonaws.com")
+# Calls on a trail (StopLogging, DeleteTrail, UpdateTrail...) are made in, and reach
+# EventBridge in, the trail's home region: each home region needs its own rule.
+_TRAIL_SOURCES = ("cloudtrail.amazonaws.com",)
+
+
+def trail_home_regions(ctx: AuditContext) -> dict[str, list[str]]:
+    """Home region -> names of the account's own trails homed there (cached trail listing).
+
+    Organization trails owned by the management account are left out: a member account
+    cannot stop or change them, and their API calls reach the management account.
+    Raises CheckError when the trails cannot be listed.
+    """
+    out: dict[str, list[str]] = {}
+    for t in trails(ctx):
+        parts = t.get("TrailARN", "").split(":")
+        if len(parts) > 4 and parts[4] and parts[4] != ctx.account_id:
+            continue
+        region = t.get("HomeRegion") or (parts[3] if len(parts) > 3 else "") or ctx.region
+        out.setdefault(region, []).append(t.get("Name") or t.get("TrailARN", "?"))
+    return dict(sorted(out.items()))
+
+
+def _homes(ctx: AuditContext) -> dict[str, list[str]]:
+    """trail_home_regions, or {} when trails cannot be listed (the CloudTrail checks say why)."""
+    try:
+        return trail_home_regions(ctx)
+    except CheckError:
+        return {}
 
 
 def alert_regions(ctx: AuditContext) -> list[str]:
-    """Regions whose EventBridge rules are read: configured, else us-east-1 + session region."""
-    regions = ctx.config.alerting.regions or [GLOBAL_REGION, ctx.region]
-    return list(dict.fromkeys(regions))
+    """Regions whose EventBridge rules are read.
+
+    Configured (``alerting.regions``), else us-east-1, the session region and the home region of
+    every trail of the account.
+    """
+    if ctx.config.alerting.regions:
+        return list(dict.fromkeys(ctx.config.alerting.regions))
+    return list(dict.fromkeys([GLOBAL_REGION, ctx.region, *_homes(ctx)]))
 
 
 def _rules(ctx: AuditContext, region: str) -> list[dict[str, Any]]:
@@ -94,8 +130,48 @@ def delivers(ctx: AuditContext, arn: str) -> bool:
     return delivery_problem(ctx, arn) is None
 
 
-def _rule_problem(ctx: AuditContext, region: str, rule: dict[str, Any]) -> str | None:
-    """Why an EventBridge rule alerts nobody, or None when a target reaches someone."""
+def _event_bus(arn: str) -> tuple[str, str, str] | None:
+    """(region, account, bus name) of an EventBridge event bus ARN, else None."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
+        return None
+    return parts[3], parts[4], parts[5].removeprefix("event-bus/")
+
+
+def _forward_problem(ctx: AuditContext, region: str, event: dict[str, Any]) -> str | None:
+    """Why ``event`` forwarded to the default bus of ``region`` alerts nobody (None: it does).
+
+    Only one hop is followed: a rule there that forwards again counts as delivering.
+    """
+    why = []
+    for rule in _rules(ctx, region):
+        if not matches(rule["_pattern"], event):
+            continue
+        problem = _rule_problem(ctx, region, rule, None)
+        if problem is None:
+            return None
+        why.append(problem)
+    where = f"the default event bus of {region}, where "
+    return where + ("; ".join(why) if why else "no enabled rule matches the event")
+
+
+def _target_problem(ctx: AuditContext, region: str, arn: str,
+                    event: dict[str, Any] | None) -> str | None:
+    """Why a target alerts nobody; a default bus of this account in another region is followed."""
+    bus = _event_bus(arn)
+    if (event is not None and bus is not None and bus[1] == ctx.account_id
+            and bus[2] == "default" and bus[0] != region):
+        return _forward_problem(ctx, bus[0], event)
+    return delivery_problem(ctx, arn)
+
+
+def _rule_problem(ctx: AuditContext, region: str, rule: dict[str, Any],
+                  event: dict[str, Any] | None) -> str | None:
+    """Why an EventBridge rule alerts nobody, or None when a target reaches someone.
+
+    With ``event``, a target that is the default bus of another region (cross-region
+    forwarding) reaches someone only if a rule there matches the event and does.
+    """
     ev = ctx.client("events", region)
     targets = ctx.cached(
         f"targets:{rule['Arn']}",
@@ -103,7 +179,7 @@ def _rule_problem(ctx: AuditContext, region: str, rule: dict[str, Any]) -> str |
     )
     if not targets:
         return f"rule {rule['Name']} ({region}) has no target"
-    problems = [delivery_problem(ctx, t.get("Arn", "")) for t in targets]
+    problems = [_target_problem(ctx, region, t.get("Arn", ""), event) for t in targets]
     if any(p is None for p in problems):
         return None
     return "; ".join(f"rule {rule['Name']} ({region}) targets {p}" for p in problems)
@@ -185,37 +261,63 @@ def _metric_filters(ctx: AuditContext) -> list[dict[str, Any]]:
 
 @dataclass
 class Coverage:
-    """What covers a probe event (None: nothing), what nearly does, and what was unreadable."""
+    """What covers a probe event (None: nothing), what nearly does, and what was unreadable.
+
+    ``missing`` maps each trail home region left without a covering rule to its trails.
+    """
 
     by: str | None = None
     near_misses: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    missing: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _region_coverage(ctx: AuditContext, probe: Probe, region: str,
+                     near: list[str]) -> str | None:
+    """The rule of ``region`` covering ``probe`` (None: none); near misses go to ``near``."""
+    event = eventbridge_event(probe.record, ctx.account_id, region)
+    for rule in _rules(ctx, region):
+        if not matches(rule["_pattern"], event):
+            continue
+        problem = _rule_problem(ctx, region, rule, event)
+        if problem is None:
+            return f"EventBridge rule {rule['Arn']}"
+        near.append(problem)
+    return None
 
 
 def probe_coverage(ctx: AuditContext, probe: Probe) -> Coverage:
     """What covers ``probe``: a matching rule or alarmed metric filter that reaches someone.
 
-    Rules and filters that match but alert nobody are kept as near misses (the reason why).
+    IAM and sign-in events need a rule in us-east-1; calls on trails a rule in every home
+    region of the account's trails (any read region when there is no trail); other events a
+    rule in any read region. Rules and filters that match but alert nobody are kept as near
+    misses (the reason why).
     """
     cov = Coverage()
     source = probe.record.get("eventSource", "")
-    regions = alert_regions(ctx)
-    if source in _GLOBAL_SOURCES:
-        regions = [r for r in regions if r == GLOBAL_REGION] or [GLOBAL_REGION]
+    read = alert_regions(ctx)
+    need = _homes(ctx) if source in _TRAIL_SOURCES else {}
+    regions = [GLOBAL_REGION] if source in _GLOBAL_SOURCES else (
+        [r for r in need if r in read] if need else read)
+    covered: dict[str, str] = {}
     for region in regions:
+        near: list[str] = []
         try:
-            rules = _rules(ctx, region)
-            event = eventbridge_event(probe.record, ctx.account_id, region)
-            for rule in rules:
-                if not matches(rule["_pattern"], event):
-                    continue
-                problem = _rule_problem(ctx, region, rule)
-                if problem is None:
-                    cov.by = f"EventBridge rule {rule['Arn']}"
-                    return cov
-                cov.near_misses.append(problem)
+            by = _region_coverage(ctx, probe, region, near)
         except CheckError as exc:
             cov.errors.append(f"EventBridge {region}: {exc}")
+            continue
+        if by is None:
+            cov.near_misses.extend(near)
+            continue
+        covered[region] = by
+        if not need:
+            cov.by = by
+            return cov
+    if need and all(r in covered for r in need):
+        cov.by = ", ".join(dict.fromkeys(covered[r] for r in need))
+        return cov
     try:
         for f in _metric_filters(ctx):
             if f["_pattern"].matches(cloudtrail_record(probe.record, ctx.account_id, ctx.region)):
@@ -225,13 +327,35 @@ def probe_coverage(ctx: AuditContext, probe: Probe) -> Coverage:
                 cov.near_misses.append(f["_problem"])
     except CheckError as exc:
         cov.errors.append(f"metric filters: {exc}")
+    cov.missing = {r: names for r, names in need.items() if r not in covered}
     return cov
+
+
+def _gap_reasons(ctx: AuditContext, missing: dict[str, dict[str, list[str]]]) -> list[str]:
+    """One sentence per trail home region left without alert, naming the region and trails."""
+    by_region: dict[str, list[str]] = {}
+    trails_of: dict[str, list[str]] = {}
+    for probe, regions in missing.items():
+        for region, names in regions.items():
+            by_region.setdefault(region, []).append(probe)
+            trails_of[region] = names
+    read = alert_regions(ctx)
+    out = []
+    for region, probes in by_region.items():
+        text = (f"no alert in {region} for {', '.join(probes)}: trail "
+                f"{', '.join(trails_of[region])} is homed in {region}, and EventBridge receives "
+                "the API calls on a trail in its home region only")
+        if region not in read:
+            text += " (the region is not in alerting.regions, so its rules were not read)"
+        out.append(text)
+    return out
 
 
 def _alerting(ctx: AuditContext, check_id: str) -> CheckOutcome:
     out = CheckOutcome()
     covered: dict[str, str] = {}
     uncovered: list[str] = []
+    missing: dict[str, dict[str, list[str]]] = {}
     near: list[str] = []
     for probe in load_alerting_probes()[check_id]:
         out.evaluated += 1
@@ -240,6 +364,8 @@ def _alerting(ctx: AuditContext, check_id: str) -> CheckOutcome:
             covered[probe.name] = cov.by
         else:
             uncovered.append(probe.name)
+            if cov.missing:
+                missing[probe.name] = cov.missing
             out.errors.extend(e for e in cov.errors if e not in out.errors)
             near.extend(m for m in cov.near_misses if m not in near)
     if uncovered and not out.errors:
@@ -250,15 +376,21 @@ def _alerting(ctx: AuditContext, check_id: str) -> CheckOutcome:
                 name="no alert for: " + ", ".join(uncovered),
                 account_id=ctx.account_id,
                 details={"uncovered_events": uncovered, "covered": covered,
-                         "regions": alert_regions(ctx), "alerting_nobody": near},
+                         "regions": alert_regions(ctx), "alerting_nobody": near,
+                         "missing_regions": {p: sorted(m) for p, m in missing.items()}},
             )
         )
-        what = ", ".join(uncovered)
-        if near:
-            out.reason = f"no alert reaches anyone for {what}: " + "; ".join(near)
-        else:
-            out.reason = (f"no enabled EventBridge rule or alarmed metric filter matches {what} "
-                          f"(regions read: {', '.join(alert_regions(ctx))})")
+        parts = _gap_reasons(ctx, missing)
+        plain = [p for p in uncovered if p not in missing]
+        what = ", ".join(plain)
+        if plain and near:
+            parts.append(f"no alert reaches anyone for {what}: " + "; ".join(near))
+        elif plain:
+            parts.append(f"no enabled EventBridge rule or alarmed metric filter matches {what} "
+                         f"(regions read: {', '.join(alert_regions(ctx))})")
+        elif near:
+            parts.append("alerting nobody: " + "; ".join(near))
+        out.reason = "; ".join(parts)
     elif not uncovered:
         out.errors = []
     return out
