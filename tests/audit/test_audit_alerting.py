@@ -244,3 +244,79 @@ def test_non_sns_targets_count(aws, audit) -> None:
         {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:123456789012:soc-queue"}])
     f = audit("alerting_password_policy_deletion")["alerting_password_policy_deletion"]
     assert f.status is Status.PASS
+
+
+# --- trails homed outside us-east-1 ---------------------------------------------------------
+
+TRAIL_EVENTS = {"source": ["aws.cloudtrail"], "detail": {
+    "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail"]}}
+EAST_BUS = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+GAP = ("no alert in eu-west-1 for StopLogging, DeleteTrail, UpdateTrail: trail eu-main is "
+       "homed in eu-west-1, and EventBridge receives the API calls on a trail in its home "
+       "region only")
+
+
+def _eu_trail() -> None:
+    """A multi-region trail homed in eu-west-1 (moto's ListTrails shows other regions'
+    trails only when multi-region)."""
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    boto3.client("cloudtrail", region_name="eu-west-1").create_trail(
+        Name="eu-main", S3BucketName="eu-logs", IsMultiRegionTrail=True)
+
+
+def _forward(region: str, pattern: dict, bus: str = EAST_BUS) -> None:
+    ev = boto3.client("events", region_name=region)
+    ev.put_rule(Name="fwd", EventPattern=json.dumps(pattern))
+    ev.put_targets(Rule="fwd", Targets=[{
+        "Id": "bus", "Arn": bus, "RoleArn": "arn:aws:iam::123456789012:role/fwd"}])
+
+
+def test_rule_only_in_us_east_1_misses_a_trail_homed_in_eu_west_1(aws, audit) -> None:
+    _eu_trail()
+    _rule("trail", TRAIL_EVENTS)
+    f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
+    assert f.status is Status.FAIL
+    assert f.reason == GAP
+    d = f.resources[0].details
+    assert d["regions"] == ["us-east-1", "eu-west-1"]
+    assert d["missing_regions"] == dict.fromkeys(d["uncovered_events"], ["eu-west-1"])
+
+
+def test_rule_in_the_home_region_with_its_own_topic_covers(aws, audit) -> None:
+    _eu_trail()
+    sns = boto3.client("sns", region_name="eu-west-1")
+    topic = sns.create_topic(Name="soc-eu")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="soc@example.com")
+    ev = boto3.client("events", region_name="eu-west-1")
+    ev.put_rule(Name="trail-eu", EventPattern=json.dumps(TRAIL_EVENTS))
+    ev.put_targets(Rule="trail-eu", Targets=[{"Id": "sns", "Arn": topic}])
+    f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
+    assert f.status is Status.PASS  # the us-east-1 rule is not needed: no trail is homed there
+
+
+def test_forwarding_to_us_east_1_counts_only_if_a_rule_there_alerts(aws, audit) -> None:
+    _eu_trail()
+    _forward("eu-west-1", TRAIL_EVENTS)
+    f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
+    assert f.status is Status.FAIL
+    assert f.reason == (f"{GAP}; alerting nobody: rule fwd (eu-west-1) targets the default event "
+                        "bus of us-east-1, where no enabled rule matches the event")
+    _rule("trail", TRAIL_EVENTS)  # now us-east-1 sends them to a subscribed topic
+    f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
+    assert f.status is Status.PASS
+    assert f.resources == []
+
+
+def test_home_region_outside_configured_regions_is_named(aws, audit) -> None:
+    from trailguard.audit.config import AlertingConfig, AuditConfig
+
+    _eu_trail()
+    _rule("trail", TRAIL_EVENTS)
+    _forward("eu-west-1", TRAIL_EVENTS)  # would cover, but eu-west-1 is not read
+    cfg = AuditConfig(alerting=AlertingConfig(regions=["us-east-1"]))
+    f = audit("alerting_cloudtrail_changes", config=cfg)["alerting_cloudtrail_changes"]
+    assert f.status is Status.FAIL
+    assert f.reason == (f"{GAP} (the region is not in alerting.regions, so its rules were not "
+                        "read)")
+    assert f.resources[0].details["regions"] == ["us-east-1"]

@@ -240,7 +240,10 @@ def test_never_locks_out_the_credentials_it_runs_with(aws, journal_dir, monkeypa
     assert notes["mfa-enforce-policy"].target == "user ops"
 
 
-def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatch) -> None:
+def test_other_region_trail_there_rules_in_us_east_1_and_there(aws, journal_dir,
+                                                                monkeypatch) -> None:
+    """The trail the plan creates in eu-west-1 gets a forwarding rule there (calls on it reach
+    EventBridge in eu-west-1 only); IAM and sign-in events are caught in us-east-1."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     checks = [*TRAIL_CHECKS, "alerting_cloudtrail_changes"]
     before = snapshot()
@@ -248,8 +251,13 @@ def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatc
     create = plan.steps[0].calls[0]
     assert (create.operation, create.region) == ("CreateBucket", "eu-west-1")
     assert create.params["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
-    rule = next(s for s in plan.steps if s.handler == "rule_put").calls[0]
-    assert rule.region == "us-east-1"  # IAM and sign-in events reach EventBridge there only
+    rules = [s for s in plan.steps if s.handler == "rule_put"]
+    assert [r.calls[0].region for r in rules] == ["us-east-1", "eu-west-1"]
+    assert rules[1].why == ("home region of trail trailguard (planned): calls on it reach "
+                            "EventBridge here only")
+    fwd = next(s for s in plan.steps if s.handler == "rule_targets"
+               and s.calls[0].region == "eu-west-1").calls[0].params["Targets"][0]
+    assert fwd["Arn"] == "arn:aws:events:us-east-1:123456789012:event-bus/default"
     found = {f.rule_id: f.status for f in run_audit(make_session(), check_ids=checks)}
     assert set(found.values()) == {Status.PASS}, found  # moto confirms email subscriptions
     assert [r["Name"] for r in boto3.client("events", region_name="us-east-1").list_rules()[
@@ -262,6 +270,8 @@ def test_other_region_trail_there_rule_in_us_east_1(aws, journal_dir, monkeypatc
     east_events = boto3.client("events", region_name="us-east-1")
     east_sns = boto3.client("sns", region_name="us-east-1")
     assert east_events.list_rules()["Rules"] == [] and east_sns.list_topics()["Topics"] == []
+    assert boto3.client("events").list_rules()["Rules"] == []  # eu-west-1
+    assert boto3.client("iam").list_roles()["Roles"] == []
 
 
 def test_journal_with_unknown_step_kind_is_refused(aws, journal_dir) -> None:

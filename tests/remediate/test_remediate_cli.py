@@ -45,6 +45,7 @@ def test_plan_only_prints_calls_and_changes_nothing(run) -> None:
     assert res.exit_code == 0, res.output
     assert "UpdateAccessKey" in res.output and ids["keys"][0] in res.output
     assert "CreateTrail" in res.output and "PutRule" in res.output
+    assert "events PutRule us-east-1" in res.output  # every call shows its region
     assert "Plan only: nothing was changed" in res.output
     assert differences(before, snapshot()) == []
     assert not Path("trailguard-journals").exists()

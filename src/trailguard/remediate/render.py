@@ -37,10 +37,11 @@ def print_plan(plan: Plan, console: Console) -> None:
         table.add_column("#", justify="right")
         table.add_column("action")
         table.add_column("target")
-        table.add_column("API calls (service operation parameters)", overflow="fold")
+        table.add_column("API calls (service operation region parameters)", overflow="fold")
         table.add_column("undo")
         for s in plan.steps:
-            calls = "\n".join(f"{c.service} {c.operation} {_params(c.params)}" for c in s.calls)
+            calls = "\n".join(f"{c.service} {c.operation} {c.region} {_params(c.params)}"
+                              for c in s.calls)
             table.add_row(str(s.seq), s.action, f"{s.target}\n[dim]{s.why}[/dim]", calls,
                           "yes" if s.reversible else "[bold red]NO[/bold red]")
         console.print(table)
