@@ -6,7 +6,7 @@ Example (all keys optional)::
     credentials: {unused_days: 45, access_key_max_age_days: 90, resolve_key_ids: true}
     root: {recent_use_days: 30}
     credential_report: {timeout_seconds: 120}
-    alerting: {regions: []}   # empty: us-east-1 plus the session region
+    alerting: {regions: []}   # empty: us-east-1, the session region, trails' home regions
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class CredentialReportConfig(_Section):
 
 
 class AlertingConfig(_Section):
-    """Regions whose EventBridge rules count; empty means us-east-1 and the session region."""
+    """Regions whose EventBridge rules count; empty: us-east-1, session and trail home regions."""
 
     regions: list[str] = Field(default_factory=list)
 
