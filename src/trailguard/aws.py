@@ -25,16 +25,24 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     return session
 
 
-def client_config(max_attempts: int = 10) -> Config:
-    """Return the botocore config trailguard uses: adaptive retries and its own user agent."""
+def client_config(max_attempts: int = 10, max_pool_connections: int = 10) -> Config:
+    """Return the botocore config trailguard uses: adaptive retries and its own user agent.
+
+    ``max_pool_connections`` (botocore's default 10) must cover the threads sharing a client.
+    """
     return Config(
         retries={"mode": "adaptive", "max_attempts": max_attempts},
         user_agent_extra=f"trailguard/{__version__}",
+        max_pool_connections=max_pool_connections,
     )
 
 
-def make_client(session: boto3.Session, service: str, region: str | None = None) -> Any:
+def make_client(
+    session: boto3.Session, service: str, region: str | None = None, max_pool_connections: int = 10
+) -> Any:
     """Return a client for ``service`` with trailguard's retry and user-agent settings."""
     return session.client(
-        service, region_name=region or session.region_name, config=client_config()
+        service,
+        region_name=region or session.region_name,
+        config=client_config(max_pool_connections=max_pool_connections),
     )

@@ -130,3 +130,44 @@ def test_a_failure_on_the_reader_thread_is_raised_in_the_scanning_thread() -> No
         list(reader)
     reader.stop()
     assert not any(t.name == "tg-reader" for t in threading.enumerate())
+
+
+def test_inputs_are_opened_prefetch_at_a_time(tmp_path: Path) -> None:
+    """S3 objects mostly wait for the network: the reader opens ``prefetch`` at once."""
+    import time
+    from contextlib import contextmanager
+    from dataclasses import dataclass
+
+    inputs = _files(tmp_path, [1] * 24)
+    lock, state = threading.Lock(), {"now": 0, "most": 0}
+
+    @dataclass(frozen=True)
+    class SlowInput:
+        inner: LocalInput
+
+        @property
+        def name(self) -> str:
+            return self.inner.name
+
+        @contextmanager
+        def open(self):  # type: ignore[no-untyped-def]
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            time.sleep(0.05)  # the GET's round trip
+            with lock:
+                state["now"] -= 1
+            with self.inner.open() as opened:
+                yield opened
+
+    reader = Reader([SlowInput(i) for i in inputs], prefetch=8)
+    reader.start()
+    try:
+        items = list(reader)
+    finally:
+        reader.stop()
+    assert sum(len(i.group) for i in items if isinstance(i, Batch)) == 24
+    for item in items:
+        if isinstance(item, Batch):
+            item.release()
+    assert state["most"] == 8
