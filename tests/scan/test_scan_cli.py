@@ -136,3 +136,32 @@ def test_s3_without_credentials_is_reported_not_a_traceback(
     assert "Unable to locate credentials" in result.output
     assert "Traceback" not in result.output
     assert _report(out)["skipped"][0]["source"] == "s3://logs/"
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_dash_reads_standard_input(tmp_path: Path, rules_dir: Path, gz: bool) -> None:
+    """``zcat *.json.gz | trailguard scan -`` and gzipped bytes piped in both work."""
+    body = delivery_bytes([record("ListUsers", i) for i in range(3)], gz=gz)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        app, ["scan", "-", "--rules", str(rules_dir), "-f", "json", "-o", str(out)], input=body
+    )
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    assert report["stats"]["files_read"] == 1 and report["stats"]["events"] == 3
+    assert _ours(report)[0]["count"] == 3
+
+
+def test_dash_with_json_lines_and_a_folder(tmp_path: Path, rules_dir: Path) -> None:
+    write(tmp_path / "logs" / "a.json.gz", delivery_bytes([record("ListUsers", 1)]))
+    lines = "\n".join(json.dumps(record("ListUsers", i)) for i in range(2, 6)) + "\n"
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        app,
+        ["scan", "-", str(tmp_path / "logs"), "--rules", str(rules_dir), "-f", "json", "-o",
+         str(out)],
+        input=lines,
+    )
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    assert report["stats"]["files_read"] == 2 and report["stats"]["events"] == 5

@@ -33,7 +33,7 @@ from trailguard.scan.decode import (
     is_digest,
     read_head,
 )
-from trailguard.scan.inputs import LocalInput, S3Input
+from trailguard.scan.inputs import LocalInput, S3Input, StdinInput
 from trailguard.scan.memfile import memory_file
 
 HAVE_MEMFD = hasattr(os, "memfd_create")
@@ -43,7 +43,7 @@ MAX_GZIP_RATIO = 100
 BATCH_FILES = 256  # files in a batch at most
 BATCH_BYTES = 128 * 1024 * 1024  # decompressed bytes in a batch at most (about 120k events)
 FIRST_BATCH_BYTES = 16 * 1024 * 1024  # the first batch's limit; each next one doubles
-Input = LocalInput | S3Input
+Input = LocalInput | S3Input | StdinInput
 
 
 @dataclass

@@ -79,11 +79,33 @@ class S3Input:
             yield path, fh
 
 
+@dataclass(frozen=True)
+class StdinInput:
+    """Standard input (SOURCE ``-``): e.g. ``zcat *.json.gz | trailguard scan -``."""
+
+    @property
+    def name(self) -> str:
+        """How the input is shown to the user."""
+        return "<stdin>"
+
+    @contextmanager
+    def open(self) -> Iterator[tuple[str | None, IO[bytes]]]:
+        """Copy standard input into an in-memory file (any format is then detected)."""
+        import sys
+
+        if sys.stdin.isatty():
+            sys.stderr.write("reading CloudTrail records from standard input (Ctrl-D ends)\n")
+        with memory_file("trailguard-stdin") as (path, fh):
+            shutil.copyfileobj(sys.stdin.buffer, fh, 1024 * 1024)
+            fh.seek(0)
+            yield path, fh
+
+
 class UsageError(Exception):
     """A SOURCE argument that cannot name any input (reported as a usage error)."""
 
 
-def expand_local(source: str) -> tuple[list[LocalInput], list[tuple[str, str]]]:
+def expand_local(source: str) -> tuple[list[LocalInput | StdinInput], list[tuple[str, str]]]:
     """Expand a file, folder (recursively) or glob into inputs.
 
     Returns ``(inputs, problems)`` where problems are ``(source, reason)`` pairs for
@@ -96,14 +118,18 @@ def expand_local(source: str) -> tuple[list[LocalInput], list[tuple[str, str]]]:
 
 def expand_local_counted(
     source: str,
-) -> tuple[list[LocalInput], list[tuple[str, str]], list[Path]]:
+) -> tuple[list[LocalInput | StdinInput], list[tuple[str, str]], list[Path]]:
     """Like :func:`expand_local`, plus the files inside folders not scanned for their extension.
+
+    ``-`` is standard input.
 
     Inside a folder only names ending in LOG_SUFFIXES are read (a folder may hold notes,
     exports, other tools' logs); the others are returned so the caller can count and name
     them instead of ignoring them silently. Hidden files (``.DS_Store``) are not counted. A
     file named directly (or matched by a glob) is always read, whatever its name.
     """
+    if source == "-":
+        return [StdinInput()], [], []
     path = Path(source).expanduser()
     if path.is_file():
         return [LocalInput(path)], [], []
@@ -111,7 +137,7 @@ def expand_local_counted(
     if path.is_dir():
         return [LocalInput(p) for p in _walk(path, ignored)], [], ignored
     if _GLOB_CHARS & set(source):
-        found: list[LocalInput] = []
+        found: list[LocalInput | StdinInput] = []
         matched = False
         for match in sorted(glob.glob(os.path.expanduser(source), recursive=True)):
             mpath = Path(match)
