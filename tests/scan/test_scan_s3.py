@@ -67,7 +67,7 @@ def test_walks_normal_and_organization_layouts(bucket: Any) -> None:
 
 def test_only_dated_prefixes_in_the_window_are_listed(bucket: Any) -> None:
     walker, calls = _walker(
-        since=datetime(2026, 11, 1, tzinfo=UTC), until=datetime(2026, 11, 2, 23, tzinfo=UTC)
+        since=datetime(2026, 11, 1, tzinfo=UTC), until=datetime(2026, 11, 2, 22, tzinfo=UTC)
     )
     keys = [obj.key for obj in walker]
     assert len(keys) == 6  # 2 days x (2 regions + 1 org account)
@@ -85,6 +85,22 @@ def test_only_dated_prefixes_in_the_window_are_listed(bucket: Any) -> None:
     assert all(c.get("Delimiter") == "/" for c in calls if c["Prefix"] not in full)
     assert not any(c["Prefix"] in ("", "AWSLogs/") and "Delimiter" not in c for c in calls)
     assert not any(c["Prefix"].endswith("/2026/10/31/") for c in calls)
+
+
+def test_a_window_ending_near_midnight_lists_the_next_day_too(aws: str) -> None:
+    """An event at 23:58 is delivered after midnight, under the next day's folder."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    late = record("StopLogging", 1, eventTime="2026-11-02T23:58:00Z")
+    _put(s3, delivery_key("2026-11-03", 1), delivery_bytes([late]))
+    _put(s3, delivery_key("2026-11-04", 2), delivery_bytes([record("StopLogging", 2)]))
+    walker, calls = _walker(since=datetime(2026, 11, 2, tzinfo=UTC),
+                            until=datetime(2026, 11, 2, 23, 59, 59, tzinfo=UTC))
+    scanner = Scanner(Detector(collection()), since=walker.since, until=walker.until)
+    scanner.scan_inputs(walker, walker.url)
+    findings = scanner.finish()
+    assert scanner.stats.events == 1 and sum(f.count for f in findings) == 1
+    assert not any(c["Prefix"].endswith("/2026/11/04/") for c in calls)
 
 
 def test_account_and_region_filters_skip_listing(bucket: Any) -> None:
@@ -112,7 +128,7 @@ def test_trail_prefix_before_awslogs(aws: str) -> None:
 def test_scanner_streams_objects_and_isolates_bad_ones(bucket: Any) -> None:
     _put(bucket, delivery_key("2026-11-02", 99), b"\x1f\x8b\x08\x00broken-object")
     walker, _ = _walker(since=datetime(2026, 11, 2, tzinfo=UTC),
-                        until=datetime(2026, 11, 2, 23, tzinfo=UTC))
+                        until=datetime(2026, 11, 2, 22, tzinfo=UTC))
     scanner = Scanner(Detector(collection()))
     scanner.scan_inputs(walker, walker.url)
     findings = scanner.finish()
