@@ -20,14 +20,14 @@ def test_every_curated_event_has_its_own_rule(catalog) -> None:
         i.event_names[0] for i in catalog.rules if i.kind == "detection" and len(i.event_names) == 1
     }
     assert set(CURATED_EVENTS) <= single
-    assert len(CURATED_EVENTS) == 29
+    assert len(CURATED_EVENTS) == 30
 
 
 def test_rule_counts_by_kind(catalog) -> None:
     kinds = Counter(i.kind for i in catalog.rules)
     assert kinds["correlation"] == 3
     assert kinds["correlation-input"] == 1
-    assert kinds["detection"] >= 29 + 8
+    assert kinds["detection"] >= 30 + 8
 
 
 def test_ids_are_fixed_unique_uuid4(catalog) -> None:
@@ -65,9 +65,15 @@ def test_per_event_rules_have_a_failed_call_as_negative_example(catalog) -> None
     per_event = [
         i
         for i in catalog.rules
-        if i.source.startswith(("trailguard/rules/iam/", "trailguard/rules/cloudtrail/"))
+        if i.source.startswith(
+            (
+                "trailguard/rules/iam/",
+                "trailguard/rules/cloudtrail/",
+                "trailguard/rules/guardduty/",
+            )
+        )
     ]
-    assert len(per_event) == 28 + 2
+    assert len(per_event) == 29 + 2
     for info in per_event:
         failed = [e for e in info.examples if not e.match and e.events[0].get("errorCode")]
         assert failed, f"{info.title}: no failed-call negative example"
@@ -282,17 +288,14 @@ def _snake(event: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", event).lower()
 
 
-_PER_EVENT_NAMES = {
-    (
-        "cloudtrail_"
-        if e in {"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"}
-        else "signin_"
-        if e == "ConsoleLogin"
-        else "iam_"
-    )
-    + _snake(e)
-    for e in CURATED_EVENTS
-}
+def _per_event_names() -> set[str]:
+    """``<service>_<snake_event>`` of each curated event, the service from its KB entry."""
+    from trailguard.kb.loader import get_entry
+
+    return {f"{get_entry(e).service}_{_snake(e)}" for e in CURATED_EVENTS}
+
+
+_PER_EVENT_NAMES = _per_event_names()
 
 
 def test_rules_for_an_event_most_severe_first(catalog) -> None:

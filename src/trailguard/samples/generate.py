@@ -9,11 +9,12 @@ Layout as CloudTrail delivers to S3 (5-minute files, gzipped ``{"Records": [...]
 
 plus deliberately bad inputs (a truncated .json.gz, a file that is not JSON, a VPC flow log) so a
 scan shows its skipped-input reporting. The story on 2026-11-20, around a few thousand routine
-read calls from every identity type: users manage their own credentials (benign variant of each
-curated event); then a compromised automation role session ("mallory", from 203.0.113.66) works
-through other users' credentials, weakens the password policy, narrows, blinds and stops
-CloudTrail, and deletes a burst of credentials; a stolen user key is denied; bob signs in
-without MFA; the root user signs in and creates a root access key.
+read calls from every identity type: users manage their own credentials and an administrator does
+routine security work (benign variant of each curated event); then a compromised automation role
+session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
+password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
+GuardDuty; a stolen user key is denied; bob signs in without MFA; the root user signs in and
+creates a root access key.
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ class _Story:
         by_carol("UpdateAccountPasswordPolicy", t2 + timedelta(seconds=2), user_agent=tf_ua)
         by_carol("StopLogging", t2 + timedelta(minutes=3), trail="sandbox-trail")
         by_carol("DeleteTrail", t2 + timedelta(minutes=4), trail="sandbox-trail")
+        # Security tooling and sharing work beyond CloudTrail: GuardDuty moves under the
+        # organization's delegated administrator (the standalone detector goes first).
+        t3 = DAY.replace(hour=10, minute=15, second=2)
+        by_carol("DeleteDetector", t3)
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -281,6 +286,14 @@ class _Story:
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=2 * n), ip=ip, **kw))
+        # Other defenses blinded, then persistence and exfiltration paths opened.
+        t = DAY.replace(hour=11, minute=50, second=41)
+        for n, (event, kw) in enumerate(
+            [
+                ("DeleteDetector", {}),
+            ]
+        ):
+            self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))
         # bob's password, without MFA, from the attacker's address.
         t = DAY.replace(hour=11, minute=2, second=40)
         self.bad(console_login(self.console["bob"], self.ids, time=t, ip=ip, mfa_used=False))

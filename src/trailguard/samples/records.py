@@ -638,6 +638,18 @@ def _put_event_selectors(
     )
 
 
+# --- defenses beyond CloudTrail, resource sharing, role trust ------------------------------
+
+DETECTOR_ID = "a6c4ecd1e2f34a1b9c0d8e7f6a5b4c3d"
+
+
+def _delete_detector(
+    user: str | None, ids: Ids, t: datetime, detector: str = DETECTOR_ID, **_: Any
+) -> Shape:
+    # GuardDuty returns an empty body: CloudTrail writes responseElements null.
+    return "guardduty.amazonaws.com", {"detectorId": detector}, None
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -667,6 +679,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "DeleteTrail": _delete_trail,
     "UpdateTrail": _update_trail,
     "PutEventSelectors": _put_event_selectors,
+    "DeleteDetector": _delete_detector,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
@@ -756,7 +769,7 @@ def _cli_command(source: str, event_name: str) -> str:
             words.append("-")
         words.append(ch.lower())
     name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa")
-    return f"{service}.{name}"
+    return f"{'s3api' if service == 's3' else service}.{name}"
 
 
 def at(base: datetime, **delta: float) -> datetime:
