@@ -167,3 +167,39 @@ def test_dash_with_json_lines_and_a_folder(tmp_path: Path, rules_dir: Path) -> N
     assert result.exit_code == 1, result.output
     report = _report(out)
     assert report["stats"]["files_read"] == 2 and report["stats"]["events"] == 5
+
+
+def test_local_mirror_reads_only_the_days_the_window_needs(
+    tmp_path: Path, rules_dir: Path
+) -> None:
+    """As for S3: delivery folders outside --since/--until are not read, and say so."""
+    mirror = tmp_path / "mirror"
+    times = {"2026-11-01": "10:00", "2026-11-02": "10:00", "2026-11-03": "00:00",
+             "2026-11-04": "10:00"}
+    for n, (day, hhmm) in enumerate(times.items()):
+        # 11-03's file holds a late event of 11-02, delivered after midnight
+        when = "2026-11-02T23:58:00Z" if day == "2026-11-03" else f"{day}T{hhmm}:00Z"
+        write(mirror / delivery_key(day, n), delivery_bytes([record("ListUsers", n,
+                                                                   eventTime=when)]))
+    write(tmp_path / "loose.json", json.dumps([record("ListUsers", 9,
+                                                      eventTime="2026-11-02T12:00:00Z")]))
+    out = tmp_path / "r.json"
+    result = _run([str(mirror), str(tmp_path / "loose.json"), "--since", "2026-11-02",
+                   "--until", "2026-11-02", "--rules", str(rules_dir), "-f", "json", "-o",
+                   str(out)])
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    # 11-02, 11-03 (the late event) and the loose file outside the layout; not 11-01, 11-04
+    assert report["stats"]["files_read"] == 3 and report["stats"]["events"] == 3
+    assert report["stats"]["files_outside_window"] == 2
+    assert "2 file(s) not read" in result.output
+
+
+def test_local_mirror_with_nothing_in_the_window_says_so(
+    tmp_path: Path, rules_dir: Path
+) -> None:
+    write(tmp_path / delivery_key("2026-11-01"), delivery_bytes([record("ListUsers", 1)]))
+    result = _run([str(tmp_path), "--since", "2026-11-05", "--rules", str(rules_dir)])
+    assert result.exit_code == 2
+    assert "no CloudTrail log files found under" in result.output
+    assert "(within --since/--until)" in result.output

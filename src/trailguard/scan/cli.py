@@ -208,7 +208,10 @@ def scan_command(
 
     # The first local source starts reading (listing, opening, inflating) on the reader
     # thread while the rules load: both take a few tenths of a second.
-    first = _start_local(sources[0]) if sources and not sources[0].startswith("s3://") else None
+    first = (
+        _start_local(sources[0], t_since, t_until)
+        if sources and not sources[0].startswith("s3://") else None
+    )
     try:
         detector, metas = _load_detector(rules or [])
     except BaseException:
@@ -220,6 +223,7 @@ def scan_command(
     notes: list[str] = []
     empty: list[str] = []  # sources under which no log file was found at all
     not_scanned: list[Path] = []  # files inside folders left out for their extension
+    outside: list[Path] = []  # files in CloudTrail's layout delivered on days the window skips
 
     from trailguard.scan.engine import Scanner
 
@@ -237,13 +241,14 @@ def scan_command(
             session = None
             for n, source in enumerate(sources):
                 if n == 0 and first is not None:
-                    _scan_local(scanner, source, empty, not_scanned, first)
+                    _scan_local(scanner, source, empty, not_scanned, outside, first)
                 elif source.startswith("s3://"):
                     session = session or _session(profile, region)
                     _scan_s3(scanner, session, source, t_since, t_until, accounts, regions, notes,
                              empty)
                 else:
-                    _scan_local(scanner, source, empty, not_scanned)
+                    _scan_local(scanner, source, empty, not_scanned, outside,
+                                _start_local(source, t_since, t_until))
             if lookup:
                 session = session or _session(profile, region)
                 _scan_lookup(scanner, session, t_since or now - LOOKUP_WINDOW, t_until or now,
@@ -271,6 +276,10 @@ def scan_command(
     if not_scanned:
         report_stats["files_not_scanned_extension"] = len(not_scanned)
         notes.append(_not_scanned_note(not_scanned))
+    if outside:
+        report_stats["files_outside_window"] = len(outside)
+        notes.append(f"{len(outside):,} file(s) not read: CloudTrail delivered them on days "
+                     "outside --since/--until (their AWSLogs/.../YYYY/MM/DD folder)")
     from trailguard.findings.model import Report, Severity
 
     report = Report(
@@ -360,22 +369,37 @@ class _LocalStart:
 
     problems: list[tuple[str, str]]
     ignored: list[Path]
-    empty: bool
+    outside: list[Path]
+    empty: str | None  # what to report when nothing was found to read
     reader: Any
 
 
-def _start_local(source: str) -> _LocalStart:
+def _start_local(
+    source: str, since: datetime | None = None, until: datetime | None = None
+) -> _LocalStart:
     """List a local source and start reading it (see :class:`trailguard.scan.batches.Reader`).
 
-    The first batch is not made small: the reader gets ahead while the rules load.
+    Files in CloudTrail's layout delivered on days the window cannot need are left out, as
+    for S3 (:func:`trailguard.scan.layout.outside_window`). The first batch is not made
+    small: the reader gets ahead while the rules load.
     """
     from trailguard.scan.batches import BATCH_BYTES, Reader
-    from trailguard.scan.inputs import expand_local_counted
+    from trailguard.scan.inputs import LocalInput, expand_local_counted
+    from trailguard.scan.layout import outside_window
 
-    inputs, problems, ignored = expand_local_counted(source)
+    listed, problems, ignored = expand_local_counted(source)
+    inputs, outside = [], []
+    for inp in listed:
+        if isinstance(inp, LocalInput) and outside_window(inp.path.as_posix(), since, until):
+            outside.append(inp.path)
+        else:
+            inputs.append(inp)
+    empty = None
+    if not inputs and not problems:
+        empty = source + (" (within --since/--until)" if outside else "")
     reader = Reader(inputs, source, first_batch_bytes=BATCH_BYTES)
     reader.start()
-    return _LocalStart(problems, ignored, not inputs and not problems, reader)
+    return _LocalStart(problems, ignored, outside, empty, reader)
 
 
 def _scan_local(
@@ -383,14 +407,15 @@ def _scan_local(
     source: str,
     empty: list[str],
     not_scanned: list[Path],
-    started: _LocalStart | None = None,
+    outside: list[Path],
+    started: _LocalStart,
 ) -> None:
-    started = started or _start_local(source)
     for name, reason in started.problems:
         scanner.stats.skip(name, reason)
     not_scanned.extend(started.ignored)
-    if started.empty:
-        empty.append(source)
+    outside.extend(started.outside)
+    if started.empty is not None:
+        empty.append(started.empty)
     scanner.scan_inputs(started.reader, source)
 
 

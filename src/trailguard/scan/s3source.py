@@ -7,8 +7,8 @@ Layout (``PREFIX`` optional, ``o-xxxx`` only for organization trails)::
 Accounts, regions, years, months and days are discovered one level at a time with
 ``Delimiter='/'`` listings (a handful of small calls), filtered by ``--account``,
 ``--region``, ``--since`` and ``--until`` before descending; only the day prefixes inside
-the window (plus the next day when ``--until`` is within :data:`DELIVERY_LAG` of midnight:
-late-evening events are delivered after midnight) are listed in full. A whole bucket is
+the window (see :func:`trailguard.scan.layout.window_days`: late-evening events are delivered
+after midnight) are listed in full. A whole bucket is
 never listed to be filtered afterwards.
 """
 
@@ -16,15 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from trailguard.scan.inputs import S3Input, UsageError
+from trailguard.scan.layout import window_days
 
-# How long after an event its log file may be delivered, for choosing day folders. CloudTrail
-# delivers "within an average of about 5 minutes", not guaranteed; the SQL filter on eventTime
-# still keeps exactly the window.
-DELIVERY_LAG = timedelta(hours=1)
 SERVICE_FOLDER = "CloudTrail"  # not CloudTrail-Digest (signatures) nor CloudTrail-Insight
 _FIND_DEPTH = 2  # how many folder levels below the given prefix to look for AWSLogs/
 
@@ -154,10 +151,7 @@ class S3Walker:
             yield from self._days(region_prefix, segs)
 
     def _days(self, region_prefix: str, segs: list[str]) -> Iterator[S3Input]:
-        # A file sits under the day it was delivered, after its events: a window's first day
-        # starts its folders, but events of its last minutes may sit under the next day.
-        lo = self.since.date() if self.since else date.min
-        hi = (self.until + DELIVERY_LAG).date() if self.until else date.max
+        lo, hi = window_days(self.since, self.until)
         years = (
             [f"{region_prefix}{segs[0]}/"] if segs else self._children(region_prefix)
         )
