@@ -22,13 +22,12 @@ posture check that starts to pass flips the same finding to PASSED.
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
 from trailguard import __version__
-from trailguard.findings.common import first_seen, iso_z, last_seen
+from trailguard.findings.common import dumps_indented, first_seen, iso_z, last_seen
 from trailguard.findings.ids import finding_account, finding_ids, finding_region
 from trailguard.findings.mitre import asff_types
 from trailguard.findings.model import Finding, Report, Resource, Severity, Status
@@ -300,8 +299,7 @@ def write_asff(report: Report, stream: IO[str], warnings: IO[str] | None = None)
     rule goes to ``warnings`` (stderr by default) and the rest is written.
     """
     left_out: list[tuple[Finding, str]] = []
-    json.dump(asff_findings(report, left_out), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    stream.write(dumps_indented(asff_findings(report, left_out)))
     err = warnings or sys.stderr
     for f, reason in left_out:
         err.write(f"warning: asff: finding of rule '{f.title}' ({f.rule_id}) left out: {reason}\n")

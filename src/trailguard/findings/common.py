@@ -6,9 +6,20 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from trailguard.findings.model import Actor, Finding, Report, Severity
 
 SEVERITIES_DESC: tuple[Severity, ...] = tuple(reversed(list(Severity)))
+
+
+def dumps_indented(data: Any) -> str:
+    """``data`` as indented JSON text with a final newline (orjson: ~50x the stdlib's speed).
+
+    Values JSON has no type for (datetimes aside, which become ISO 8601) are written as text.
+    """
+    option = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+    return orjson.dumps(data, option=option, default=str).decode()
 
 
 def as_utc(dt: datetime | None) -> datetime | None:

@@ -11,11 +11,10 @@ expects them.
 from __future__ import annotations
 
 import ipaddress
-import json
 from typing import IO, Any
 
 from trailguard import __version__
-from trailguard.findings.common import epoch_ms, first_seen, last_seen
+from trailguard.findings.common import dumps_indented, epoch_ms, first_seen, last_seen
 from trailguard.findings.ids import finding_account, finding_ids, finding_region
 from trailguard.findings.mitre import TACTICS, technique
 from trailguard.findings.model import Actor, Finding, Report, Resource, Severity, Status
@@ -264,5 +263,4 @@ def ocsf_events(report: Report) -> list[dict[str, Any]]:
 
 def write_ocsf(report: Report, stream: IO[str]) -> None:
     """Write the report as a JSON array of OCSF events."""
-    json.dump(ocsf_events(report), stream, indent=2, ensure_ascii=False, default=str)
-    stream.write("\n")
+    stream.write(dumps_indented(ocsf_events(report)))
