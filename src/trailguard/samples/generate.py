@@ -13,8 +13,8 @@ read calls from every identity type: users manage their own credentials and an a
 routine security work (benign variant of each curated event); then a compromised automation role
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
-GuardDuty; a stolen user key is denied; bob signs in without MFA; the root user signs in and
-creates a root access key.
+GuardDuty and AWS Config; a stolen user key is denied; bob signs in without MFA; the root user
+signs in and creates a root access key.
 """
 
 from __future__ import annotations
@@ -200,6 +200,9 @@ class _Story:
         # organization's delegated administrator (the standalone detector goes first).
         t3 = DAY.replace(hour=10, minute=15, second=2)
         by_carol("DeleteDetector", t3)
+        # The Config recorder of a sandbox region paused while its delivery bucket is replaced.
+        by_carol("StopConfigurationRecorder", t3 + timedelta(minutes=1, seconds=40),
+                 recorder="sandbox-recorder")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -291,6 +294,7 @@ class _Story:
         for n, (event, kw) in enumerate(
             [
                 ("DeleteDetector", {}),
+                ("StopConfigurationRecorder", {}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))

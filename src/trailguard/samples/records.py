@@ -650,6 +650,12 @@ def _delete_detector(
     return "guardduty.amazonaws.com", {"detectorId": detector}, None
 
 
+def _stop_recorder(
+    user: str | None, ids: Ids, t: datetime, recorder: str = "default", **_: Any
+) -> Shape:
+    return "config.amazonaws.com", {"configurationRecorderName": recorder}, None
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -680,6 +686,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "UpdateTrail": _update_trail,
     "PutEventSelectors": _put_event_selectors,
     "DeleteDetector": _delete_detector,
+    "StopConfigurationRecorder": _stop_recorder,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
@@ -769,7 +776,8 @@ def _cli_command(source: str, event_name: str) -> str:
             words.append("-")
         words.append(ch.lower())
     name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa")
-    return f"{'s3api' if service == 's3' else service}.{name}"
+    cli = {"s3": "s3api", "config": "configservice"}.get(service, service)
+    return f"{cli}.{name}"
 
 
 def at(base: datetime, **delta: float) -> datetime:
