@@ -13,8 +13,8 @@ read calls from every identity type: users manage their own credentials and an a
 routine security work (benign variant of each curated event); then a compromised automation role
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
-GuardDuty and AWS Config; a stolen user key is denied; bob signs in without MFA; the root user
-signs in and creates a root access key.
+GuardDuty, AWS Config and VPC flow logs; a stolen user key is denied; bob signs in without MFA;
+the root user signs in and creates a root access key.
 """
 
 from __future__ import annotations
@@ -203,6 +203,9 @@ class _Story:
         # The Config recorder of a sandbox region paused while its delivery bucket is replaced.
         by_carol("StopConfigurationRecorder", t3 + timedelta(minutes=1, seconds=40),
                  recorder="sandbox-recorder")
+        # The flow log of a VPC being decommissioned.
+        by_carol("DeleteFlowLogs", t3 + timedelta(minutes=3, seconds=5),
+                 flow_log="fl-09f8e7d6c5b4a3921")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -295,6 +298,7 @@ class _Story:
             [
                 ("DeleteDetector", {}),
                 ("StopConfigurationRecorder", {}),
+                ("DeleteFlowLogs", {}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))

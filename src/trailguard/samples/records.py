@@ -656,6 +656,23 @@ def _stop_recorder(
     return "config.amazonaws.com", {"configurationRecorderName": recorder}, None
 
 
+def _delete_flow_logs(
+    user: str | None, ids: Ids, t: datetime, flow_log: str = "fl-0a1b2c3d4e5f60718", **_: Any
+) -> Shape:
+    # EC2 records its XML (query) request and response as JSON: values under "content".
+    return (
+        "ec2.amazonaws.com",
+        {"DeleteFlowLogsRequest": {"FlowLogId": {"content": flow_log, "tag": 1}}},
+        {
+            "DeleteFlowLogsResponse": {
+                "requestId": ids.uuid(),
+                "unsuccessful": "",
+                "xmlns": "http://ec2.amazonaws.com/doc/2016-11-15/",
+            }
+        },
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -687,6 +704,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "PutEventSelectors": _put_event_selectors,
     "DeleteDetector": _delete_detector,
     "StopConfigurationRecorder": _stop_recorder,
+    "DeleteFlowLogs": _delete_flow_logs,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
