@@ -26,3 +26,18 @@ def add_logged_trail_with_alerting(trail: str) -> None:
     ev = boto3.client("events")
     ev.put_rule(Name="r", EventPattern=json.dumps({"source": ["aws.iam"]}))
     ev.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": "arn:aws:sns:us-east-1:123456789012:t"}])
+
+
+def add_email_topic(name: str, region: str = "us-east-1") -> str:
+    """An SNS topic ``name`` in ``region`` with an email subscriber (moto confirms it)."""
+    sns = boto3.client("sns", region_name=region)
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="soc@example.com")
+    return topic
+
+
+def add_alert_rule(name: str, pattern: dict, topic: str, region: str = "us-east-1") -> None:
+    """An EventBridge rule ``name`` in ``region`` sending events that match to ``topic``."""
+    ev = boto3.client("events", region_name=region)
+    ev.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    ev.put_targets(Rule=name, Targets=[{"Id": "sns", "Arn": topic}])

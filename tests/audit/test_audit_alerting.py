@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+from aws_accounts import add_alert_rule, add_email_topic
 
 from trailguard.audit.event_pattern import eventbridge_event, matches
 from trailguard.audit.filter_pattern import FilterPatternError, parse_filter_pattern
@@ -285,12 +286,8 @@ def test_rule_only_in_us_east_1_misses_a_trail_homed_in_eu_west_1(aws, audit) ->
 
 def test_rule_in_the_home_region_with_its_own_topic_covers(aws, audit) -> None:
     _eu_trail()
-    sns = boto3.client("sns", region_name="eu-west-1")
-    topic = sns.create_topic(Name="soc-eu")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="soc@example.com")
-    ev = boto3.client("events", region_name="eu-west-1")
-    ev.put_rule(Name="trail-eu", EventPattern=json.dumps(TRAIL_EVENTS))
-    ev.put_targets(Rule="trail-eu", Targets=[{"Id": "sns", "Arn": topic}])
+    topic = add_email_topic("soc-eu", "eu-west-1")
+    add_alert_rule("trail-eu", TRAIL_EVENTS, topic, "eu-west-1")
     f = audit("alerting_cloudtrail_changes")["alerting_cloudtrail_changes"]
     assert f.status is Status.PASS  # the us-east-1 rule is not needed: no trail is homed there
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import boto3
+from aws_accounts import add_alert_rule, add_email_topic
 from remediate_support import differences, snapshot
 
 from trailguard.audit.config import AuditConfig
@@ -139,12 +140,8 @@ def test_eu_trail_plan_apply_audit_replan_undo(aws, journal_dir) -> None:
 def test_rule_only_in_us_east_1_is_completed_in_eu_west_1(aws, journal_dir) -> None:
     """The user's own us-east-1 rule covers IAM events; only the eu-west-1 gap is planned."""
     _eu_trail()
-    sns = boto3.client("sns", region_name="us-east-1")
-    topic = sns.create_topic(Name="soc")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="soc@example.com")
-    ev = boto3.client("events", region_name="us-east-1")
-    ev.put_rule(Name="soc-all", EventPattern=json.dumps(alerting_pattern()))
-    ev.put_targets(Rule="soc-all", Targets=[{"Id": "soc", "Arn": topic}])
+    topic = add_email_topic("soc")
+    add_alert_rule("soc-all", alerting_pattern(), topic)
     found = _audit()
     assert found["alerting_root_usage"].status is Status.PASS
     assert found["alerting_cloudtrail_changes"].status is Status.FAIL
@@ -204,9 +201,7 @@ def test_topic_in_eu_west_1_gets_iam_events_forwarded_from_us_east_1(aws, journa
     """With the topic in eu-west-1, us-east-1 forwards the whole pattern (IAM and sign-in
     events arrive there only) and the eu-west-1 rule sends to the topic."""
     _eu_trail()
-    sns = boto3.client("sns", region_name="eu-west-1")
-    topic = sns.create_topic(Name="soc-eu")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="soc@example.com")
+    topic = add_email_topic("soc-eu", "eu-west-1")
     plan = _plan(journal_dir, topic_arn=topic)
     assert [(s.handler, s.calls[0].region) for s in plan.steps] == [
         ("topic_policy", "eu-west-1"), ("rule_put", "eu-west-1"), ("rule_targets", "eu-west-1"),
@@ -217,6 +212,7 @@ def test_topic_in_eu_west_1_gets_iam_events_forwarded_from_us_east_1(aws, journa
     assert east["pattern"] == alerting_pattern() == eu["pattern"]
     assert east["targets"][0]["Arn"] == f"arn:aws:events:eu-west-1:{ACCT}:event-bus/default"
     assert eu["targets"][0]["Arn"] == topic
+    sns = boto3.client("sns", region_name="eu-west-1")
     policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
     assert policy["Statement"][-1]["Condition"] == {
         "ArnEquals": {"aws:SourceArn": f"arn:aws:events:eu-west-1:{ACCT}:rule/{RULE}"}}
