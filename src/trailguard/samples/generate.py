@@ -13,8 +13,8 @@ read calls from every identity type: users manage their own credentials and an a
 routine security work (benign variant of each curated event); then a compromised automation role
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
-GuardDuty, AWS Config and VPC flow logs; a stolen user key is denied; bob signs in without MFA;
-the root user signs in and creates a root access key.
+GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account; a stolen
+user key is denied; bob signs in without MFA; the root user signs in and creates a root access key.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ DAY = datetime(2026, 11, 20)
 START = DAY.replace(hour=9)
 END = DAY.replace(hour=12, minute=30)
 ATTACKER_IP = "203.0.113.66"
+EXTERNAL_ACCOUNT = "999988887777"  # the attacker's own AWS account
 PROBE_IP = "203.0.113.99"
 ROOT_IP = "192.0.2.50"
 OFFICE_IPS = ("198.51.100.24", "198.51.100.25", "198.51.100.70")
@@ -206,6 +207,9 @@ class _Story:
         # The flow log of a VPC being decommissioned.
         by_carol("DeleteFlowLogs", t3 + timedelta(minutes=3, seconds=5),
                  flow_log="fl-09f8e7d6c5b4a3921")
+        # A finished partner share of a golden-image snapshot withdrawn.
+        by_carol("ModifySnapshotAttribute", t3 + timedelta(minutes=4, seconds=12),
+                 operation="remove", snapshot="snap-0c1d2e3f4a5b6c7d8")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -299,6 +303,7 @@ class _Story:
                 ("DeleteDetector", {}),
                 ("StopConfigurationRecorder", {}),
                 ("DeleteFlowLogs", {}),
+                ("ModifySnapshotAttribute", {"share": EXTERNAL_ACCOUNT}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))

@@ -673,6 +673,28 @@ def _delete_flow_logs(
     )
 
 
+def _modify_snapshot(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    share: str = OTHER_ACCOUNT,
+    operation: str = "add",
+    snapshot: str = "snap-0a1b2c3d4e5f60718",
+    **_: Any,
+) -> Shape:
+    """``share`` is an account id or "all" (public); ``operation`` "add" or "remove"."""
+    item = {"group": "all"} if share == "all" else {"userId": share}
+    return (
+        "ec2.amazonaws.com",
+        {
+            "snapshotId": snapshot,
+            "attributeType": "CREATE_VOLUME_PERMISSION",
+            "createVolumePermission": {operation: {"items": [item]}},
+        },
+        {"requestId": ids.uuid(), "_return": True},
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -705,6 +727,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "DeleteDetector": _delete_detector,
     "StopConfigurationRecorder": _stop_recorder,
     "DeleteFlowLogs": _delete_flow_logs,
+    "ModifySnapshotAttribute": _modify_snapshot,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
