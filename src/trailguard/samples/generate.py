@@ -13,8 +13,9 @@ read calls from every identity type: users manage their own credentials and an a
 routine security work (benign variant of each curated event); then a compromised automation role
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
-GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account; a stolen
-user key is denied; bob signs in without MFA; the root user signs in and creates a root access key.
+GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account and makes
+a bucket public; a stolen user key is denied; bob signs in without MFA; the root user signs in and
+creates a root access key.
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ class _Story:
         # A finished partner share of a golden-image snapshot withdrawn.
         by_carol("ModifySnapshotAttribute", t3 + timedelta(minutes=4, seconds=12),
                  operation="remove", snapshot="snap-0c1d2e3f4a5b6c7d8")
+        # A TLS-only policy with an in-account reader on the application data bucket.
+        by_carol("PutBucketPolicy", t3 + timedelta(minutes=5, seconds=30))
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -304,6 +307,7 @@ class _Story:
                 ("StopConfigurationRecorder", {}),
                 ("DeleteFlowLogs", {}),
                 ("ModifySnapshotAttribute", {"share": EXTERNAL_ACCOUNT}),
+                ("PutBucketPolicy", {"public": True}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))

@@ -695,6 +695,62 @@ def _modify_snapshot(
     )
 
 
+def _bucket_policy(bucket: str, public: bool) -> dict:
+    """A bucket policy: TLS-only plus an in-account reader, or a public read grant."""
+    objects = f"arn:aws:s3:::{bucket}/*"
+    if public:
+        statements: list[dict] = [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": objects,
+            }
+        ]
+    else:
+        statements = [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", objects],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "AnalyticsRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/analytics"},
+                "Action": "s3:GetObject",
+                "Resource": objects,
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _put_bucket_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    bucket: str = "example-app-data",
+    public: bool = False,
+    policy: dict | None = None,
+    **_: Any,
+) -> Shape:
+    # S3 records the policy as a JSON object (not a string) next to the bucket and host.
+    return (
+        "s3.amazonaws.com",
+        {
+            "bucketPolicy": policy or _bucket_policy(bucket, public),
+            "bucketName": bucket,
+            "Host": f"{bucket}.s3.{REGION}.amazonaws.com",
+            "policy": "",
+        },
+        None,
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -728,6 +784,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "StopConfigurationRecorder": _stop_recorder,
     "DeleteFlowLogs": _delete_flow_logs,
     "ModifySnapshotAttribute": _modify_snapshot,
+    "PutBucketPolicy": _put_bucket_policy,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
