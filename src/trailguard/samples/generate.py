@@ -13,9 +13,9 @@ read calls from every identity type: users manage their own credentials and an a
 routine security work (benign variant of each curated event); then a compromised automation role
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
-GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account and makes
-a bucket public; a stolen user key is denied; bob signs in without MFA; the root user signs in and
-creates a root access key.
+GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
+bucket public and trusts an outside account on a role; a stolen user key is denied; bob signs in
+without MFA; the root user signs in and creates a root access key.
 """
 
 from __future__ import annotations
@@ -213,6 +213,8 @@ class _Story:
                  operation="remove", snapshot="snap-0c1d2e3f4a5b6c7d8")
         # A TLS-only policy with an in-account reader on the application data bucket.
         by_carol("PutBucketPolicy", t3 + timedelta(minutes=5, seconds=30))
+        # The CI role allowed to assume the deployment role.
+        by_carol("UpdateAssumeRolePolicy", t3 + timedelta(minutes=6, seconds=48))
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -308,6 +310,7 @@ class _Story:
                 ("DeleteFlowLogs", {}),
                 ("ModifySnapshotAttribute", {"share": EXTERNAL_ACCOUNT}),
                 ("PutBucketPolicy", {"public": True}),
+                ("UpdateAssumeRolePolicy", {"trusted": f"arn:aws:iam::{EXTERNAL_ACCOUNT}:root"}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))

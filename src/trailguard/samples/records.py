@@ -9,6 +9,7 @@ documentation ranges 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24.
 
 from __future__ import annotations
 
+import json
 import random
 import string
 import uuid
@@ -751,6 +752,28 @@ def _put_bucket_policy(
     )
 
 
+def _update_trust(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    role: str = "DeploymentRole",
+    trusted: str = f"arn:aws:iam::{ACCOUNT}:role/ci-deploy",
+    **_: Any,
+) -> Shape:
+    # IAM records the new trust policy as a JSON string (URL-decoded), not as an object.
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return (
+        "iam.amazonaws.com",
+        {"roleName": role, "policyDocument": json.dumps(trust, separators=(",", ":"))},
+        None,
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -785,6 +808,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "DeleteFlowLogs": _delete_flow_logs,
     "ModifySnapshotAttribute": _modify_snapshot,
     "PutBucketPolicy": _put_bucket_policy,
+    "UpdateAssumeRolePolicy": _update_trust,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
