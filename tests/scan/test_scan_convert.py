@@ -122,3 +122,22 @@ correlation:
     assert burst[0].actor.arn == f"arn:aws:iam::{ACCOUNT}:user/alice"
     assert burst[0].first_seen == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     assert findings[0] is burst[0]  # most severe first
+
+
+def test_targets_of_detection_logging_and_sharing_events() -> None:
+    """GuardDuty detectors, Config recorders, EBS snapshots and flow logs (EC2's XML shape)."""
+
+    def targets(params: dict) -> list[tuple[str, str]]:
+        rec = record("X", 1, requestParameters=params)
+        return [(r.type, r.id) for r in resources_from_record(rec)]
+
+    assert targets({"detectorId": "12abc"}) == [("AwsGuardDutyDetector", "12abc")]
+    assert targets({"configurationRecorderName": "default"}) == [
+        ("AwsConfigConfigurationRecorder", "default")]
+    assert targets({"snapshotId": "snap-0a1b", "attributeType": "CREATE_VOLUME_PERMISSION"}) == [
+        ("AwsEc2Snapshot", "snap-0a1b")]
+    one = {"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1", "tag": 1}}}
+    two = {"DeleteFlowLogsRequest": {"FlowLogId": [{"content": "fl-1", "tag": 1},
+                                                   {"content": "fl-2", "tag": 2}]}}
+    assert targets(one) == [("AwsEc2FlowLog", "fl-1")]
+    assert targets(two) == [("AwsEc2FlowLog", "fl-1"), ("AwsEc2FlowLog", "fl-2")]

@@ -37,6 +37,14 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("serviceSpecificCredentialId", "AwsIamServiceSpecificCredential"),
     ("trailName", "AwsCloudTrailTrail"),
     ("bucketName", "AwsS3Bucket"),
+    ("detectorId", "AwsGuardDutyDetector"),
+    ("configurationRecorderName", "AwsConfigConfigurationRecorder"),
+    ("snapshotId", "AwsEc2Snapshot"),
+)
+# EC2 records some requests in their XML shape: {"DeleteFlowLogsRequest": {"FlowLogId":
+# {"content": "fl-...", "tag": 1}}} (one id) or a list of such items (several).
+NESTED_TARGET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("DeleteFlowLogsRequest", "FlowLogId", "AwsEc2FlowLog"),
 )
 _TECHNIQUE = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 # Correlation group-by paths that describe the actor.
@@ -140,6 +148,9 @@ def _targets(rec: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | Non
         elif rtype == "AwsIamRole" and account and not value.startswith("arn:"):
             rid = f"arn:aws:iam::{account}:role/{value}"
         out.append((rtype, rid, value))
+    for outer, inner, rtype in NESTED_TARGET_KEYS:
+        for value in _xml_values(_dict(params.get(outer)).get(inner)):
+            out.append((rtype, value, value))
     source = _str(rec.get("eventSource")) or ""
     trail = _str(params.get("name"))
     if source.startswith("cloudtrail.") and trail:
@@ -147,6 +158,17 @@ def _targets(rec: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | Non
     if not out and account:
         out.append(("AwsAccount", account, account))
     return out, account, region
+
+
+def _xml_values(item: Any) -> list[str]:
+    """Values of an EC2 XML-shaped member: ``{"content": v}``, a list of them, or plain text."""
+    items = item if isinstance(item, list) else [item]
+    out = []
+    for it in items:
+        value = _str(it.get("content")) if isinstance(it, dict) else _str(it)
+        if value:
+            out.append(value)
+    return out
 
 
 def resources_from_record(rec: dict[str, Any]) -> list[Resource]:
