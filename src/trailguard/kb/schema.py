@@ -55,8 +55,11 @@ class Category(StrEnum):
     credential_change = "credential-change"
     credential_removal = "credential-removal"
     mfa_change = "mfa-change"
-    account_policy_change = "account-policy-change"
+    account_policy_change = "account-policy-change"  # account-wide settings (password policy)
+    access_policy_change = "access-policy-change"  # who may use a resource (bucket, trust policy)
+    resource_sharing = "resource-sharing"  # data made readable by other accounts or everyone
     logging_change = "logging-change"
+    security_tooling_change = "security-tooling-change"  # detection services (GuardDuty)
     authentication = "authentication"
 
 
