@@ -331,3 +331,9 @@ def test_text_hygiene_rejects(text: str, problem: str) -> None:
 def test_text_hygiene_accepts_documented_fakes() -> None:
     text = "arn:aws:iam::123456789012:user/a arn:aws:iam::111122223333:root 000000000000"
     assert verify.check_text_hygiene(text) == []
+
+
+def test_text_hygiene_accepts_documentation_urls_of_secret_key_shape() -> None:
+    url = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html"
+    assert verify.check_text_hygiene(f"see {url}") == []
+    assert verify.check_text_hygiene(f"{url} key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")

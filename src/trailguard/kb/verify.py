@@ -88,9 +88,16 @@ SECRET_OPTION_RE = re.compile(
 SECRET_KEY_RE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")
 
 
+_URL_RE = re.compile(r"https?://\S+")
+
+
 def looks_like_secret_key(text: str) -> bool:
-    """True when `text` contains something shaped like an AWS secret access key."""
-    for m in SECRET_KEY_RE.finditer(text):
+    """True when `text` contains something shaped like an AWS secret access key.
+
+    URLs are left out: a documentation path such as
+    ``com/AmazonS3/latest/userguide/cloudtrail`` has the same 40-character shape.
+    """
+    for m in SECRET_KEY_RE.finditer(_URL_RE.sub(" ", text)):
         s = m.group(0)
         if re.search(r"[A-Z]", s) and re.search(r"[a-z]", s) and re.search(r"[0-9]", s):
             return True
