@@ -203,3 +203,22 @@ def test_local_mirror_with_nothing_in_the_window_says_so(
     assert result.exit_code == 2
     assert "no CloudTrail log files found under" in result.output
     assert "(within --since/--until)" in result.output
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
+def test_ctrl_c_stops_cleanly_with_exit_130(
+    tmp_path: Path, rules_dir: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    """Ctrl-C (DuckDB turns it into 'Query interrupted' mid-query): one line, no traceback."""
+    from trailguard.scan.engine import Scanner
+
+    def interrupted(self, *_a, **_k):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(Scanner, "scan_inputs", interrupted)
+    write(tmp_path / "a.json", json.dumps([record("ListUsers", 1)]))
+    out = tmp_path / "r.json"
+    result = _run([str(tmp_path / "a.json"), "--rules", str(rules_dir), "-o", str(out)])
+    assert result.exit_code == 130
+    assert "interrupted" in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # started reading on the reader thread: importing holds the GIL, inflating does not.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 LOOKUP_WINDOW = timedelta(days=90)
 # S3 objects fetched at once: each GET mostly waits for the network (bench/bench_scan_s3.py,
 # 50 ms per request: 60 objects/s with 4, 127 with 16, no gain at 32 on this machine).
@@ -34,6 +35,12 @@ def _err() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _interrupted() -> typer.Exit:
+    """Ctrl-C: say that nothing was written and exit 130, the shell's code for SIGINT."""
+    _err().print("[red]interrupted:[/red] the scan was stopped; no report was written")
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 def _usage(message: str) -> typer.Exit:
@@ -215,9 +222,11 @@ def scan_command(
     )
     try:
         detector, metas = _load_detector(rules or [])
-    except BaseException:
+    except BaseException as exc:
         if first is not None:
             first.reader.stop()
+        if isinstance(exc, KeyboardInterrupt):
+            raise _interrupted() from None
         raise
     accounts = frozenset(account or [])
     regions = frozenset(region or [])
@@ -259,6 +268,12 @@ def scan_command(
                                  "the API reads only the credentials' own account")
             findings = scanner.finish()
             view.update(scanner.stats, force=True)
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+        except RuntimeError as exc:  # DuckDB stops a query on Ctrl-C with "Query interrupted"
+            if "interrupted" not in str(exc).lower():
+                raise
+            raise _interrupted() from None
         finally:
             if first is not None:
                 first.reader.stop()  # already stopped unless scanning failed before it
