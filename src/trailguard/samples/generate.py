@@ -14,8 +14,9 @@ routine security work (benign variant of each curated event); then a compromised
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
-bucket public and trusts an outside account on a role; a stolen user key is denied; bob signs in
-without MFA; the root user signs in and creates a root access key.
+bucket public and trusts an outside account on a role, then makes a backdoor user administrator;
+a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
+access key.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import orjson
 
 from trailguard.samples.records import (
     ACCOUNT,
+    ADMIN_POLICY_ARN,
     BOTO3_UA,
     CONSOLE_UA,
     ORG_ID,
@@ -215,6 +217,9 @@ class _Story:
         by_carol("PutBucketPolicy", t3 + timedelta(minutes=5, seconds=30))
         # The CI role allowed to assume the deployment role.
         by_carol("UpdateAssumeRolePolicy", t3 + timedelta(minutes=6, seconds=48))
+        # Privileges and access granted in the day's routine: read-only access for a colleague.
+        t4 = DAY.replace(hour=10, minute=24, second=15)
+        by_carol("AttachUserPolicy", t4, target_user="grace")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -314,6 +319,15 @@ class _Story:
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))
+        # Privilege escalation and persistence: a backdoor administrator.
+        backdoor = "backup-admin"
+        t = DAY.replace(hour=12, minute=12, second=5)
+        for n, (event, kw) in enumerate(
+            [
+                ("AttachUserPolicy", {"target_user": backdoor, "policy_arn": ADMIN_POLICY_ARN}),
+            ]
+        ):
+            self.bad(self.call(event, m, t + timedelta(seconds=70) * n, ip=ip, **kw))
         # bob's password, without MFA, from the attacker's address.
         t = DAY.replace(hour=11, minute=2, second=40)
         self.bad(console_login(self.console["bob"], self.ids, time=t, ip=ip, mfa_used=False))

@@ -774,6 +774,33 @@ def _update_trust(
     )
 
 
+
+# --- privilege escalation, persistence, exposure, impact ------------------------------------
+
+ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _policy_json(actions: str | list[str], resource: str = "*") -> str:
+    """An identity policy with one Allow statement, as IAM records it: a compact JSON string."""
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}],
+    }
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def _attach_user_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    policy_arn: str = "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    **_: Any,
+) -> Shape:
+    # IAM returns an empty body: CloudTrail writes responseElements null.
+    return "iam.amazonaws.com", {"userName": user or owner, "policyArn": policy_arn}, None
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -809,6 +836,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "ModifySnapshotAttribute": _modify_snapshot,
     "PutBucketPolicy": _put_bucket_policy,
     "UpdateAssumeRolePolicy": _update_trust,
+    "AttachUserPolicy": _attach_user_policy,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
