@@ -14,7 +14,8 @@ routine security work (benign variant of each curated event); then a compromised
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
-bucket public and trusts an outside account on a role, then makes a backdoor user administrator;
+bucket public and trusts an outside account on a role, then makes a backdoor user administrator and
+writes an Allow-everything inline policy on the build user;
 a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
 access key.
 """
@@ -220,6 +221,8 @@ class _Story:
         # Privileges and access granted in the day's routine: read-only access for a colleague.
         t4 = DAY.replace(hour=10, minute=24, second=15)
         by_carol("AttachUserPolicy", t4, target_user="grace")
+        # The build user may read its artifact bucket (an inline, resource-scoped grant).
+        by_carol("PutUserPolicy", t4 + timedelta(minutes=1, seconds=12), target_user="svc-build")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -325,6 +328,11 @@ class _Story:
         for n, (event, kw) in enumerate(
             [
                 ("AttachUserPolicy", {"target_user": backdoor, "policy_arn": ADMIN_POLICY_ARN}),
+                (
+                    "PutUserPolicy",
+                    {"target_user": "svc-build", "policy_name": "maintenance", "actions": "*",
+                     "resource": "*"},
+                ),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(seconds=70) * n, ip=ip, **kw))

@@ -801,6 +801,28 @@ def _attach_user_policy(
     return "iam.amazonaws.com", {"userName": user or owner, "policyArn": policy_arn}, None
 
 
+
+def _put_user_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    owner: str = "alice",
+    policy_name: str = "read-build-artifacts",
+    actions: str | list[str] = "s3:GetObject",
+    resource: str = "arn:aws:s3:::example-build-artifacts/*",
+    **_: Any,
+) -> Shape:
+    # The inline policy is recorded as a JSON string, like every IAM policy document.
+    return (
+        "iam.amazonaws.com",
+        {
+            "userName": user or owner,
+            "policyName": policy_name,
+            "policyDocument": _policy_json(actions, resource),
+        },
+        None,
+    )
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -837,6 +859,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "PutBucketPolicy": _put_bucket_policy,
     "UpdateAssumeRolePolicy": _update_trust,
     "AttachUserPolicy": _attach_user_policy,
+    "PutUserPolicy": _put_user_policy,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
