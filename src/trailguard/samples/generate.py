@@ -15,7 +15,8 @@ session ("mallory", from 203.0.113.66) works through other users' credentials, w
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
 bucket public and trusts an outside account on a role, then makes a backdoor user administrator and
-writes an Allow-everything inline policy on the build user;
+writes an Allow-everything inline policy on the build user and a new default version of its
+own policy;
 a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
 access key.
 """
@@ -223,6 +224,8 @@ class _Story:
         by_carol("AttachUserPolicy", t4, target_user="grace")
         # The build user may read its artifact bucket (an inline, resource-scoped grant).
         by_carol("PutUserPolicy", t4 + timedelta(minutes=1, seconds=12), target_user="svc-build")
+        # The CI deployment policy gains the actions of a new pipeline stage.
+        by_carol("CreatePolicyVersion", t4 + timedelta(minutes=2, seconds=40))
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -332,6 +335,11 @@ class _Story:
                     "PutUserPolicy",
                     {"target_user": "svc-build", "policy_name": "maintenance", "actions": "*",
                      "resource": "*"},
+                ),
+                # The role's own policy rewritten to Allow * (a file passed with file://).
+                (
+                    "CreatePolicyVersion",
+                    {"policy": "ops-automation", "actions": "*", "pretty": True},
                 ),
             ]
         ):

@@ -823,6 +823,39 @@ def _put_user_policy(
         None,
     )
 
+
+def _create_policy_version(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    policy: str = "ci-deploy-permissions",
+    actions: str | tuple[str, ...] = ("s3:PutObject", "cloudformation:UpdateStack"),
+    resource: str = "*",
+    version: str = "v2",
+    default: bool = True,
+    pretty: bool = False,
+    **_: Any,
+) -> Shape:
+    """``pretty``: the document as a file passed with file:// (IAM records the caller's text)."""
+    document = _policy_json(actions if isinstance(actions, str) else list(actions), resource)
+    if pretty:
+        document = json.dumps(json.loads(document), indent=2)
+    return (
+        "iam.amazonaws.com",
+        {
+            "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/{policy}",
+            "policyDocument": document,
+            "setAsDefault": default,
+        },
+        {
+            "policyVersion": {
+                "versionId": version,
+                "isDefaultVersion": default,
+                "createDate": iam_date(t),
+            }
+        },
+    )
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -860,6 +893,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "UpdateAssumeRolePolicy": _update_trust,
     "AttachUserPolicy": _attach_user_policy,
     "PutUserPolicy": _put_user_policy,
+    "CreatePolicyVersion": _create_policy_version,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
