@@ -14,7 +14,7 @@ routine security work (benign variant of each curated event); then a compromised
 session ("mallory", from 203.0.113.66) works through other users' credentials, weakens the
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
-bucket public and trusts an outside account on a role, then makes a backdoor user administrator and
+bucket public and trusts an outside account on a role, then creates a backdoor administrator user,
 writes an Allow-everything inline policy on the build user and a new default version of its
 own policy;
 a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
@@ -226,6 +226,9 @@ class _Story:
         by_carol("PutUserPolicy", t4 + timedelta(minutes=1, seconds=12), target_user="svc-build")
         # The CI deployment policy gains the actions of a new pipeline stage.
         by_carol("CreatePolicyVersion", t4 + timedelta(minutes=2, seconds=40))
+        # A service user for a scanner that cannot assume roles.
+        by_carol("CreateUser", t4 + timedelta(minutes=3, seconds=55), target_user="svc-scanner",
+                 path="/service/")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -330,6 +333,7 @@ class _Story:
         t = DAY.replace(hour=12, minute=12, second=5)
         for n, (event, kw) in enumerate(
             [
+                ("CreateUser", {"target_user": backdoor}),
                 ("AttachUserPolicy", {"target_user": backdoor, "policy_arn": ADMIN_POLICY_ARN}),
                 (
                     "PutUserPolicy",

@@ -856,6 +856,28 @@ def _create_policy_version(
         },
     )
 
+
+def _create_user(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", path: str = "/", **_: Any
+) -> Shape:
+    name = user or owner
+    request: dict[str, Any] = {"userName": name}
+    if path != "/":
+        request["path"] = path
+    return (
+        "iam.amazonaws.com",
+        request,
+        {
+            "user": {
+                "path": path,
+                "userName": name,
+                "userId": ids.token("AIDA", 17),
+                "arn": f"arn:aws:iam::{ACCOUNT}:user{path}{name}",
+                "createDate": iam_date(t),
+            }
+        },
+    )
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -894,6 +916,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "AttachUserPolicy": _attach_user_policy,
     "PutUserPolicy": _put_user_policy,
     "CreatePolicyVersion": _create_policy_version,
+    "CreateUser": _create_user,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
