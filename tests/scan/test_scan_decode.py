@@ -152,3 +152,27 @@ def test_reasons_never_quote_file_content() -> None:
         with pytest.raises(InputError) as err:
             decode_bytes("credentials", data)
         assert "wJalr" not in str(err.value) and "JSON" in str(err.value)
+
+
+def test_delivery_documents_written_back_to_back() -> None:
+    """``zcat *.json.gz | trailguard scan -``: documents with no separator, or one per line."""
+    a = json.dumps({"Records": [record("ListUsers", 1), record("ListUsers", 2)]},
+                   separators=(",", ":")).encode()
+    b = json.dumps({"Records": [record("ListUsers", 3)]}, separators=(",", ":")).encode()
+    for data in (a + b + a, a + b"\n" + b + b"\n", gzip.compress(a) + gzip.compress(b)):
+        ids = [r["eventID"] for r in _records("<stdin>", data)]
+        assert len(ids) == (5 if data.count(b'"Records"') == 3 else 3), data[:40]
+
+
+def test_pretty_printed_documents_back_to_back() -> None:
+    """Other concatenations are read document by document (records, arrays, envelopes)."""
+    docs = [{"Records": [record("ListUsers", 1)]}, [record("ListUsers", 2)], record("ListUsers", 3)]
+    data = b"\n".join(json.dumps(d, indent=2).encode() for d in docs)
+    assert sorted(r["eventID"] for r in _records("x.json", data)) == sorted(
+        record("ListUsers", n)["eventID"] for n in (1, 2, 3))
+
+
+def test_concatenation_that_is_not_json_is_still_reported() -> None:
+    a = json.dumps({"Records": [record("ListUsers", 1)]}).encode()
+    with pytest.raises(InputError, match="not valid JSON"):
+        _records("x.json", a + a[:-5])

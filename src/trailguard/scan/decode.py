@@ -14,6 +14,7 @@ are returned as :class:`RecordProblem` entries and the rest of the file still sc
 from __future__ import annotations
 
 import io
+import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -207,18 +208,79 @@ def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
         raise InputError(_not_json_reason(text))
     data = _read_all(content)
     try:
-        doc = orjson.loads(data)
+        docs = [orjson.loads(data)]
     except orjson.JSONDecodeError as exc:
-        if first == b"{" and b"\n{" in data:  # JSON lines whose first line is very long
-            yield from _decode_lines(io.BytesIO(data))
+        if first == b"{" and b"\n{" in data and _first_line_is_json(data):
+            yield from _decode_lines(io.BytesIO(data))  # JSON lines, first line very long
             return
-        raise InputError(f"not valid JSON, truncated or damaged ({exc})") from None
+        found = concatenated_documents(data)
+        if found is None:
+            raise InputError(f"not valid JSON, truncated or damaged ({exc})") from None
+        docs = found
     del data
     out = Decoded()
-    for index, item in enumerate(_top_level_items(doc)):
+    items = (item for doc in docs for item in _top_level_items(doc))
+    for index, item in enumerate(items):
         _take(item, index, out)
     _check_any_cloudtrail(out)
     yield out
+
+
+# Where one CloudTrail delivery document ends and the next begins when files are written back
+# to back (``zcat *.json.gz``). The sequence cannot occur inside a JSON string (its quotes
+# would be escaped), and a wrong cut only makes a part fail to parse.
+_DELIVERY_SEAM = b'}{"Records":'
+
+
+def _first_line_is_json(data: bytes) -> bool:
+    newline = data.find(b"\n")
+    try:
+        orjson.loads(data[:newline] if newline >= 0 else data)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def concatenated_documents(data: bytes) -> list[Any] | None:
+    """JSON documents written back to back (``zcat *.json.gz | trailguard scan -``), or None.
+
+    CloudTrail delivery files are cut at their seams and parsed with orjson; anything else
+    (pretty-printed documents, other shapes) is read document by document with the standard
+    library's ``raw_decode``. None unless at least two documents make up the whole input.
+    """
+    if _DELIVERY_SEAM in data:
+        try:
+            docs = [orjson.loads(part) for part in _seam_parts(data)]
+        except orjson.JSONDecodeError:
+            docs = []
+        if len(docs) > 1:
+            return docs
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    docs, pos, end = [], 0, len(text)
+    try:
+        while True:
+            while pos < end and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= end:
+                break
+            doc, pos = decoder.raw_decode(text, pos)
+            docs.append(doc)
+    except ValueError:
+        return None
+    return docs if len(docs) > 1 else None
+
+
+def _seam_parts(data: bytes) -> list[bytes]:
+    """``data`` cut at every delivery seam, each part a whole document again."""
+    pieces = data.split(_DELIVERY_SEAM)
+    parts = [pieces[0] + b"}"]
+    parts += [b'{"Records":' + piece + b"}" for piece in pieces[1:-1]]
+    parts.append(b'{"Records":' + pieces[-1])
+    return parts
 
 
 def decode_bytes(name: str, data: bytes) -> list[Decoded]:
@@ -270,7 +332,8 @@ def _decode_lines(content: IO[bytes]) -> Iterator[Decoded]:
             except orjson.JSONDecodeError as exc:
                 out.problems.append(RecordProblem(index, f"line {index + 1} is not JSON ({exc})"))
                 continue
-            _take(item, index, out)
+            for sub in _top_level_items(item):  # a line may hold a whole delivery document
+                _take(sub, index, out)
             if len(out.records) >= RECORDS_CHUNK:
                 seen_cloudtrail = True
                 yield out
