@@ -69,3 +69,11 @@ detection:
     )
     assert Detector(rules).row_filter() is None
     assert Detector(SigmaCollection([])).row_filter() == "false"
+
+
+def test_a_record_above_duckdbs_object_limit_still_loads() -> None:
+    """A 17 MB request (a huge policy document) is one JSON line above DuckDB's 16 MB default."""
+    con, loader = _loader(_keep())
+    big = record("StopLogging", 1, requestParameters={"name": "t", "blob": "a" * 17_000_000})
+    assert loader.load_records([big, record("ListUsers", 2)]) == 2
+    assert con.execute(f"SELECT count(*) FROM {TABLE}").fetchall() == [(1,)]

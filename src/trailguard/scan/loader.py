@@ -198,12 +198,19 @@ class EventLoader:
         return int(row[0][0])
 
     def load_records(self, records: Sequence[dict[str, Any]]) -> int:
-        """Load records already decoded in Python; return the number of events loaded."""
+        """Load records already decoded in Python; return the number of events loaded.
+
+        A record above DuckDB's 16 MB object limit (a huge policy document, say) raises the
+        limit for this load only.
+        """
         with memory_file("trailguard-records") as (path, fh):
-            _write_json_lines(fh, records)
+            longest = _write_json_lines(fh, records)
+            limit = ""
+            if longest >= DEFAULT_MAX_OBJECT:
+                limit = f", maximum_object_size={longest + 1024 * 1024}"
             return self._create(
                 f"SELECT * FROM read_json({_sql_str(path)}, format='newline_delimited', "
-                f"columns={self._flat_columns}, records=true, compression='none')"
+                f"columns={self._flat_columns}, records=true, compression='none'{limit})"
             )
 
     def drop(self) -> None:
@@ -211,16 +218,21 @@ class EventLoader:
         self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
-def _write_json_lines(fh: IO[bytes], records: Sequence[dict[str, Any]]) -> None:
+def _write_json_lines(fh: IO[bytes], records: Sequence[dict[str, Any]]) -> int:
+    """Write ``records`` as JSON lines; return the longest line's length."""
     chunk: list[bytes] = []
+    longest = 0
     for rec in records:
-        chunk.append(orjson.dumps(rec))
+        line = orjson.dumps(rec)
+        longest = max(longest, len(line))
+        chunk.append(line)
         if len(chunk) >= 4096:
             fh.write(b"\n".join(chunk) + b"\n")
             chunk = []
     if chunk:
         fh.write(b"\n".join(chunk) + b"\n")
     fh.flush()
+    return longest
 
 
 def _iso(moment: datetime) -> str:
