@@ -203,6 +203,7 @@ def test_local_mirror_with_nothing_in_the_window_says_so(
     assert result.exit_code == 2
     assert "no CloudTrail log files found under" in result.output
     assert "(within --since/--until)" in result.output
+    assert "not CloudTrail" not in result.output  # they are CloudTrail, just outside the window
 
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("Query interrupted")])

@@ -138,6 +138,7 @@ def _reason_kind(reason: str) -> str:
         ("gzip", "corrupt or truncated gzip"),
         ("not json", "not JSON"),
         ("not valid json", "invalid or truncated JSON"),
+        ("no cloudtrail log files", "no log files"),
         ("no cloudtrail", "not CloudTrail"),
         ("not a cloudtrail", "not CloudTrail"),
         ("is not json", "invalid JSON line"),
