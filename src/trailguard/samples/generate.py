@@ -16,7 +16,7 @@ password policy, narrows, blinds and stops CloudTrail, deletes a burst of creden
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
 bucket public and trusts an outside account on a role, then creates a backdoor administrator user,
 writes an Allow-everything inline policy on the build user and a new default version of its
-own policy;
+own policy, and opens SSH to the internet;
 a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
 access key.
 """
@@ -229,6 +229,9 @@ class _Story:
         # A service user for a scanner that cannot assume roles.
         by_carol("CreateUser", t4 + timedelta(minutes=3, seconds=55), target_user="svc-scanner",
                  path="/service/")
+        # HTTPS opened to the internet on the public load balancer's group.
+        by_carol("AuthorizeSecurityGroupIngress", t4 + timedelta(minutes=5, seconds=21),
+                 cidr="0.0.0.0/0", port=443)
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -344,6 +347,11 @@ class _Story:
                 (
                     "CreatePolicyVersion",
                     {"policy": "ops-automation", "actions": "*", "pretty": True},
+                ),
+                # SSH on the bastion group opened to everyone.
+                (
+                    "AuthorizeSecurityGroupIngress",
+                    {"group": "sg-0b2c3d4e5f6071829", "port": 22, "cidr": "0.0.0.0/0"},
                 ),
             ]
         ):

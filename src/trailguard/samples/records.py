@@ -774,7 +774,6 @@ def _update_trust(
     )
 
 
-
 # --- privilege escalation, persistence, exposure, impact ------------------------------------
 
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -799,7 +798,6 @@ def _attach_user_policy(
 ) -> Shape:
     # IAM returns an empty body: CloudTrail writes responseElements null.
     return "iam.amazonaws.com", {"userName": user or owner, "policyArn": policy_arn}, None
-
 
 
 def _put_user_policy(
@@ -878,6 +876,72 @@ def _create_user(
         },
     )
 
+
+def _authorize_ingress(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    group: str = "sg-0a1b2c3d4e5f60718",
+    protocol: str = "tcp",
+    port: int = 443,
+    cidr: str = "198.51.100.0/24",
+    legacy: bool = False,
+    **_: Any,
+) -> Shape:
+    """One ingress rule. EC2 records the CLI's IpPermissions as nested "items" (its XML shape);
+    ``legacy``: the top-level CidrIp/FromPort/ToPort/IpProtocol form of SDK callers, recorded
+    with an empty ``ipPermissions``."""
+    v6 = ":" in cidr
+    ranges: dict[str, Any] = {"items": [{"cidrIpv6" if v6 else "cidrIp": cidr}]}
+    request: dict[str, Any]
+    if legacy:
+        request = {
+            "cidrIp": cidr,
+            "fromPort": port,
+            "groupId": group,
+            "ipPermissions": {},
+            "ipProtocol": protocol,
+            "toPort": port,
+        }
+    else:
+        permission = {
+            "ipProtocol": protocol,
+            "fromPort": port,
+            "toPort": port,
+            "groups": {},
+            "ipRanges": {} if v6 else ranges,
+            "ipv6Ranges": ranges if v6 else {},
+            "prefixListIds": {},
+        }
+        request = {"groupId": group, "ipPermissions": {"items": [permission]}}
+    rule_id = "sgr-0" + ids.hexstr(16)
+    return (
+        "ec2.amazonaws.com",
+        request,
+        {
+            "requestId": ids.uuid(),
+            "_return": True,
+            "securityGroupRuleSet": {
+                "items": [
+                    {
+                        "groupOwnerId": ACCOUNT,
+                        "groupId": group,
+                        "securityGroupRuleId": rule_id,
+                        "isEgress": False,
+                        "ipProtocol": protocol,
+                        "fromPort": port,
+                        "toPort": port,
+                        "cidrIpv6" if v6 else "cidrIpv4": cidr,
+                        "securityGroupRuleArn": (
+                            f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group-rule/{rule_id}"
+                        ),
+                    }
+                ]
+            },
+        },
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -917,6 +981,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "PutUserPolicy": _put_user_policy,
     "CreatePolicyVersion": _create_policy_version,
     "CreateUser": _create_user,
+    "AuthorizeSecurityGroupIngress": _authorize_ingress,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
