@@ -234,8 +234,8 @@ def test_json_lines_that_are_not_what_they_seemed_lose_nothing(tmp_path: Path) -
     assert scanner.stats.fallback_files == 2  # mixed.jsonl and truncated.jsonl
     assert scanner.stats.records_skipped == 2
     reasons = {Path(s.source).name: s.reason for s in scanner.stats.skipped}
-    assert "no CloudTrail fields" in reasons["mixed.jsonl#2"]
-    assert "line 3 is not JSON" in reasons["truncated.jsonl#2"]
+    assert "no CloudTrail fields" in reasons["mixed.jsonl#3"]
+    assert "line 3 is not JSON" in reasons["truncated.jsonl#3"]
     assert sum(f.count for f in findings) == 8
 
 

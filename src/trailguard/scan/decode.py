@@ -53,7 +53,7 @@ class DigestFile(InputError):
 class RecordProblem:
     """One record inside an otherwise readable input that could not be used."""
 
-    index: int
+    index: int  # 0-based position of the line or item (shown to users from 1)
     reason: str
 
 

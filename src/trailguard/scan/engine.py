@@ -355,7 +355,9 @@ class Scanner:
                 for problem in chunk.problems:
                     problems += 1
                     if problems <= MAX_RECORD_PROBLEMS_PER_FILE:
-                        self.stats.skip(f"{name}#{problem.index}", problem.reason, record=True)
+                        # shown from 1, as the line numbers in the reasons are
+                        self.stats.skip(f"{name}#{problem.index + 1}", problem.reason,
+                                        record=True)
                     else:
                         self.stats.records_skipped += 1
                 if chunk.records:
