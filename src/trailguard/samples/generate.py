@@ -16,7 +16,7 @@ password policy, narrows, blinds and stops CloudTrail, deletes a burst of creden
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
 bucket public and trusts an outside account on a role, then creates a backdoor administrator user,
 writes an Allow-everything inline policy on the build user and a new default version of its
-own policy, and opens SSH to the internet;
+own policy, opens SSH to the internet and schedules a KMS key for deletion;
 a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
 access key.
 """
@@ -232,6 +232,9 @@ class _Story:
         # HTTPS opened to the internet on the public load balancer's group.
         by_carol("AuthorizeSecurityGroupIngress", t4 + timedelta(minutes=5, seconds=21),
                  cidr="0.0.0.0/0", port=443)
+        # The key of a decommissioned workload retired with the full waiting period.
+        by_carol("ScheduleKeyDeletion", t4 + timedelta(minutes=6, seconds=47),
+                 key="0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0")
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -353,6 +356,8 @@ class _Story:
                     "AuthorizeSecurityGroupIngress",
                     {"group": "sg-0b2c3d4e5f6071829", "port": 22, "cidr": "0.0.0.0/0"},
                 ),
+                # The application data key scheduled for deletion with the minimum window.
+                ("ScheduleKeyDeletion", {"days": 7}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(seconds=70) * n, ip=ip, **kw))

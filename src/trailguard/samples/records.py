@@ -942,6 +942,27 @@ def _authorize_ingress(
     )
 
 
+def _schedule_key_deletion(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    key: str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    days: int = 30,
+    **_: Any,
+) -> Shape:
+    # The request names the key by id (or ARN); the response gives its ARN, state and the
+    # deletion date in the same "Dec 20, 2026 9:05:12 AM" style as IAM dates.
+    return (
+        "kms.amazonaws.com",
+        {"keyId": key, "pendingWindowInDays": days},
+        {
+            "keyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}",
+            "keyState": "PendingDeletion",
+            "deletionDate": iam_date(t + timedelta(days=days)),
+        },
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -982,6 +1003,7 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "CreatePolicyVersion": _create_policy_version,
     "CreateUser": _create_user,
     "AuthorizeSecurityGroupIngress": _authorize_ingress,
+    "ScheduleKeyDeletion": _schedule_key_deletion,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
