@@ -15,10 +15,9 @@ session ("mallory", from 203.0.113.66) works through other users' credentials, w
 password policy, narrows, blinds and stops CloudTrail, deletes a burst of credentials, turns off
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
 bucket public and trusts an outside account on a role, then creates a backdoor administrator user,
-writes an Allow-everything inline policy on the build user and a new default version of its
-own policy, opens SSH to the internet and schedules a KMS key for deletion;
-a stolen user key is denied; bob signs in without MFA; the root user signs in and creates a root
-access key.
+writes an Allow-everything inline policy on the build user and a new default version of its own
+policy, opens SSH to the internet and schedules a KMS key for deletion; a stolen user key is
+denied; bob signs in without MFA; the root user signs in and creates a root access key.
 """
 
 from __future__ import annotations
