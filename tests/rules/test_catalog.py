@@ -25,8 +25,8 @@ def test_every_curated_event_has_its_own_rule(catalog) -> None:
 
 def test_rule_counts_by_kind(catalog) -> None:
     kinds = Counter(i.kind for i in catalog.rules)
-    assert kinds["correlation"] == 3
-    assert kinds["correlation-input"] == 1
+    assert kinds["correlation"] == 4
+    assert kinds["correlation-input"] == 3
     assert kinds["detection"] >= 41 + 10
 
 
