@@ -206,15 +206,15 @@ def test_local_mirror_with_nothing_in_the_window_says_so(
     assert "not CloudTrail" not in result.output  # they are CloudTrail, just outside the window
 
 
-@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, lambda: RuntimeError("Query interrupted")])
 def test_ctrl_c_stops_cleanly_with_exit_130(
-    tmp_path: Path, rules_dir: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+    tmp_path: Path, rules_dir: Path, monkeypatch: pytest.MonkeyPatch, error: type
 ) -> None:
     """Ctrl-C (DuckDB turns it into 'Query interrupted' mid-query): one line, no traceback."""
     from trailguard.scan.engine import Scanner
 
     def interrupted(self, *_a, **_k):  # type: ignore[no-untyped-def]
-        raise error
+        raise error()  # a fresh exception: a shared one would keep this scan's frames alive
 
     monkeypatch.setattr(Scanner, "scan_inputs", interrupted)
     write(tmp_path / "a.json", json.dumps([record("ListUsers", 1)]))

@@ -51,6 +51,18 @@ def summarize(report: Report) -> dict[str, Any]:
     }
 
 
+# Report stats keys whose plain spelling would read oddly in a summary.
+_STAT_LABELS = {
+    "events_per_second": "events/s",
+    "files_decoded_in_python": "files read by the robust decoder",
+    "digest_files_skipped": "digest files skipped",
+}
+
+
+def _number(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def summary_lines(report: Report) -> list[str]:
     """Plain-text summary lines for the end of a table or a CLI run."""
     s = summarize(report)
@@ -58,10 +70,10 @@ def summary_lines(report: Report) -> list[str]:
     lines: list[str] = []
     if report.command == "scan":
         lines.append(
-            f"{s['findings']} finding(s) from {s['occurrences']} matched event(s): {sev}"
+            f"{s['findings']:,} finding(s) from {s['occurrences']:,} matched event(s): {sev}"
         )
-        stats = report.stats
-        parts = [f"{k.replace('_', ' ')}: {stats[k]}" for k in sorted(stats)]
+        parts = [f"{_STAT_LABELS.get(k, k.replace('_', ' '))}: {_number(v)}"
+                 for k, v in report.stats.items()]
         if parts:
             lines.append("; ".join(parts))
     else:

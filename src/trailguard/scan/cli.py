@@ -126,7 +126,7 @@ def _print_summary(stats: Any, findings: list[Finding], notes: list[str]) -> Non
     counts = severity_counts(findings)
     by_sev = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
     occurrences = sum(f.count for f in findings)
-    con.print(f"findings: {len(findings)} ({occurrences:,} event(s)): {by_sev}")
+    con.print(f"findings: {len(findings):,} ({occurrences:,} event(s)): {by_sev}")
 
 
 SCAN_HELP = (
@@ -237,6 +237,7 @@ def scan_command(
 
     from trailguard.scan.engine import Scanner
 
+    interrupted = False
     with _ProgressView(sys.stderr.isatty()) as view:
         scanner = Scanner(
             detector,
@@ -269,15 +270,17 @@ def scan_command(
             findings = scanner.finish()
             view.update(scanner.stats, force=True)
         except KeyboardInterrupt:
-            raise _interrupted() from None
+            interrupted = True
         except RuntimeError as exc:  # DuckDB stops a query on Ctrl-C with "Query interrupted"
             if "interrupted" not in str(exc).lower():
                 raise
-            raise _interrupted() from None
+            interrupted = True
         finally:
             if first is not None:
                 first.reader.stop()  # already stopped unless scanning failed before it
             scanner.close()
+    if interrupted:  # raised here, the interrupt's traceback (and the scan's objects) can go
+        raise _interrupted()
 
     stats = scanner.stats
     for source in empty:
