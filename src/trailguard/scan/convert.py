@@ -40,6 +40,8 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("detectorId", "AwsGuardDutyDetector"),
     ("configurationRecorderName", "AwsConfigConfigurationRecorder"),
     ("snapshotId", "AwsEc2Snapshot"),
+    ("groupId", "AwsEc2SecurityGroup"),
+    ("keyId", "AwsKmsKey"),
 )
 # EC2 records some requests in their XML shape: {"DeleteFlowLogsRequest": {"FlowLogId":
 # {"content": "fl-...", "tag": 1}}} (one id) or a list of such items (several).
