@@ -57,7 +57,10 @@ class Category(StrEnum):
     mfa_change = "mfa-change"
     account_policy_change = "account-policy-change"  # account-wide settings (password policy)
     access_policy_change = "access-policy-change"  # who may use a resource (bucket, trust policy)
+    privilege_change = "privilege-change"  # what an identity may do (policies on users)
     resource_sharing = "resource-sharing"  # data made readable by other accounts or everyone
+    network_exposure = "network-exposure"  # network paths opened to the internet
+    data_destruction = "data-destruction"  # data or keys made unrecoverable
     logging_change = "logging-change"
     security_tooling_change = "security-tooling-change"  # detection services (GuardDuty)
     authentication = "authentication"
