@@ -21,6 +21,7 @@ import ast
 import contextlib
 import io
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +149,8 @@ def run_snippet(
     if not run_code:
         code = compile("", "<no snippet>", "exec")
     with (
+        tempfile.TemporaryDirectory(prefix="tg-snippet-") as workdir,
+        contextlib.chdir(workdir),  # a snippet that writes a file leaves nothing behind
         contextlib.redirect_stdout(out),
         mock.patch("getpass.getpass", return_value=password),
         mock.patch("builtins.input", _no_input),
