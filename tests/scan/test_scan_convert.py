@@ -139,5 +139,8 @@ def test_targets_of_detection_logging_and_sharing_events() -> None:
     one = {"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1", "tag": 1}}}
     two = {"DeleteFlowLogsRequest": {"FlowLogId": [{"content": "fl-1", "tag": 1},
                                                    {"content": "fl-2", "tag": 2}]}}
+    assert targets({"groupId": "sg-0a1b"}) == [("AwsEc2SecurityGroup", "sg-0a1b")]
+    assert targets({"keyId": "1234abcd-12ab", "pendingWindowInDays": 7}) == [
+        ("AwsKmsKey", "1234abcd-12ab")]
     assert targets(one) == [("AwsEc2FlowLog", "fl-1")]
     assert targets(two) == [("AwsEc2FlowLog", "fl-1"), ("AwsEc2FlowLog", "fl-2")]
