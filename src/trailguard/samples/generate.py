@@ -330,6 +330,8 @@ class _Story:
                 ("ModifySnapshotAttribute", {"share": EXTERNAL_ACCOUNT}),
                 ("PutBucketPolicy", {"public": True}),
                 ("UpdateAssumeRolePolicy", {"trusted": f"arn:aws:iam::{EXTERNAL_ACCOUNT}:root"}),
+                # a second role opened to any AWS principal
+                ("UpdateAssumeRolePolicy", {"role": "BreakGlassRole", "trusted": "*"}),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(minutes=1, seconds=20) * n, ip=ip, **kw))
