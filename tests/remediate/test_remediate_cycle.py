@@ -169,6 +169,8 @@ def test_apply_fixes_audit_passes_reapply_plans_nothing_undo_restores(aws, journ
     again = undo_journal(RemediationContext(session), read_journal(journal_dir / "apply.jsonl"),
                          journal_dir / "undo2.jsonl")
     assert again.ok and differences(before, snapshot()) == []
+    assert not any("deleted the topic" in m for m in again.messages)  # it was already gone
+    assert any("already deleted" in m for m in again.messages)
     undo_records = [json.loads(x)["record"]
                     for x in (journal_dir / "undo.jsonl").read_text().splitlines()]
     assert Counter(undo_records) == {"header": 1, "before": 17, "done": 17, "end": 1}

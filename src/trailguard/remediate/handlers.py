@@ -470,7 +470,9 @@ class _TopicCreate:
         arn = step.args["TopicArn"]
         if before.get("exists"):
             return [f"{arn}: existed before; kept"]
-        ctx.client("sns", step.args["Region"]).delete_topic(TopicArn=arn)  # idempotent in SNS
+        if read_topic_policy(ctx, arn, step.args["Region"]) is None:
+            return [f"{arn}: already deleted"]  # e.g. undo run a second time
+        ctx.client("sns", step.args["Region"]).delete_topic(TopicArn=arn)
         return [f"{arn}: deleted the topic trailguard created"]
 
 
