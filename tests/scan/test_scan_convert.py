@@ -142,5 +142,9 @@ def test_targets_of_detection_logging_and_sharing_events() -> None:
     assert targets({"groupId": "sg-0a1b"}) == [("AwsEc2SecurityGroup", "sg-0a1b")]
     assert targets({"keyId": "1234abcd-12ab", "pendingWindowInDays": 7}) == [
         ("AwsKmsKey", "1234abcd-12ab")]
+    assert targets({"logGroupName": "/aws/lambda/app"}) == [("AwsLogsLogGroup", "/aws/lambda/app")]
+    assert targets({"dBSnapshotIdentifier": "db-snap-1", "attributeName": "restore"}) == [
+        ("AwsRdsDbSnapshot", "db-snap-1")]
+    assert targets({"secretId": "prod/db"}) == [("AwsSecretsManagerSecret", "prod/db")]
     assert targets(one) == [("AwsEc2FlowLog", "fl-1")]
     assert targets(two) == [("AwsEc2FlowLog", "fl-1"), ("AwsEc2FlowLog", "fl-2")]

@@ -42,6 +42,9 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("snapshotId", "AwsEc2Snapshot"),
     ("groupId", "AwsEc2SecurityGroup"),
     ("keyId", "AwsKmsKey"),
+    ("logGroupName", "AwsLogsLogGroup"),
+    ("dBSnapshotIdentifier", "AwsRdsDbSnapshot"),
+    ("secretId", "AwsSecretsManagerSecret"),
 )
 # EC2 records some requests in their XML shape: {"DeleteFlowLogsRequest": {"FlowLogId":
 # {"content": "fl-...", "tag": 1}}} (one id) or a list of such items (several).
