@@ -179,3 +179,37 @@ def test_show_unknown_rule_exits_2() -> None:
     result = runner.invoke(app, ["rules", "show", "tg_no_such_rule"])
     assert result.exit_code == 2
     assert "no rule with id or name" in result.stderr
+
+
+EXPORT_FILTER = """
+title: Deploy role deletes SSH keys
+expires: {expires}
+logsource: {{product: aws, service: cloudtrail}}
+filter:
+  rules: [tg_iam_delete_ssh_public_key]
+  deploy:
+    userIdentity.arn|startswith: 'arn:aws:sts::111122223333:assumed-role/deploy/'
+  condition: not deploy
+"""
+
+
+def test_export_applies_filters_like_scan_and_skips_expired_ones(test_backend, tmp_path) -> None:
+    def ssh_query(*args: str) -> tuple[str, str]:
+        result = runner.invoke(app, ["rules", "export", "-t", "test", *args])
+        assert result.exit_code == 0, result.output
+        (line,) = [q for q in result.stdout.splitlines() if 'eventName="DeleteSSHPublicKey"' in q
+                   and "userName" not in q]
+        return line, result.stderr
+
+    plain, _ = ssh_query()
+    active = tmp_path / "active.yml"
+    active.write_text(EXPORT_FILTER.format(expires="2999-01-01"))
+    tuned, _ = ssh_query("--filters", str(active))
+    assert "assumed-role/deploy/" not in plain
+    assert tuned.startswith(plain + " and not 'userIdentity.arn' startswith ")
+    assert tuned.replace("\\", "").endswith('"arn:aws:sts::111122223333:assumed-role/deploy/"')
+    expired = tmp_path / "expired.yml"
+    expired.write_text(EXPORT_FILTER.format(expires="2020-01-01"))
+    untouched, warning = ssh_query("--filters", str(expired))
+    assert untouched == plain
+    assert "expired on 2020-01-01: not applied" in " ".join(warning.split())

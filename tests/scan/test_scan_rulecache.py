@@ -48,9 +48,9 @@ def _count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = scan_cli._compile_detector
 
-    def counting(extra):  # type: ignore[no-untyped-def]
+    def counting(extra, filters=()):  # type: ignore[no-untyped-def]
         calls.append(1)
-        return real(extra)
+        return real(extra, filters)
 
     monkeypatch.setattr(scan_cli, "_compile_detector", counting)
     return calls

@@ -32,6 +32,8 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.rule.base import SigmaYAMLLoader
 from sigma.types import SigmaString
 
+from trailguard.detection.filters import FilterInfo, check_filters, filter_files, parse_filter
+
 RuleKind = Literal["detection", "correlation", "correlation-input"]
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -113,6 +115,7 @@ class Catalog:
 
     collection: SigmaCollection
     rules: list[RuleInfo]
+    filters: list[FilterInfo] = field(default_factory=list)  # Sigma filters, not yet applied
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -165,15 +168,30 @@ def _iter_rule_files(root: Traversable | Path, label: str) -> Iterator[tuple[str
 
 
 def _parse_file(
-    where: str, text: str, problems: list[str]
+    where: str, text: str, problems: list[str], filters: list[FilterInfo] | None = None
 ) -> tuple[SigmaCollection, list[dict]] | None:
+    """Parse one file's rules; its Sigma filter documents go to ``filters`` (None: refused)."""
     try:
         # pySigma's own loader: libyaml speed, duplicate keys rejected.
         docs = [d for d in yaml.load_all(text, Loader=SigmaYAMLLoader) if d is not None]
+    except yaml.YAMLError as e:
+        problems.append(f"{where}: {e}")
+        return None
+    rule_docs = []
+    for doc in docs:
+        if isinstance(doc, dict) and "filter" in doc and "detection" not in doc:
+            if filters is None:
+                problems.append(f"{where}: a Sigma filter here is not allowed (shipped rules)")
+            elif (info := parse_filter(doc, where, problems)) is not None:
+                filters.append(info)
+        else:
+            rule_docs.append(doc)
+    docs = rule_docs
+    try:
         collection = SigmaCollection.from_dicts(
             docs, collect_errors=True, source=SigmaRuleLocation(where), resolve_references=False
         )
-    except (SigmaError, yaml.YAMLError) as e:
+    except SigmaError as e:
         problems.append(f"{where}: {e}")
         return None
     for error in collection.errors:
@@ -344,6 +362,7 @@ def load_rules(
     *,
     include_shipped: bool = True,
     require_examples: bool = True,
+    filter_paths: Iterable[Path | str] = (),
 ) -> Catalog:
     """Load the shipped rules (and rules under ``extra_dirs``), validated, as a :class:`Catalog`.
 
@@ -352,8 +371,13 @@ def load_rules(
     example (both only when ``require_examples`` is True: third-party rules loaded with
     ``require_examples=False`` may be plain Sigma without trailguard's keys);
     correlation rules reference rules that exist. Raises :class:`CatalogError` with all problems.
+
+    Sigma filters found in ``extra_dirs`` or in ``filter_paths`` (files or folders holding only
+    filters) are checked against the rules and returned in :attr:`Catalog.filters`, not
+    applied: the detector applies them and counts what each one drops.
     """
     problems: list[str] = []
+    filters: list[FilterInfo] = []
     sources: list[tuple[str, Traversable | Path]] = []
     if include_shipped:
         sources.append(("trailguard/rules", rules_root()))
@@ -367,12 +391,22 @@ def load_rules(
     raw: dict[int, dict] = {}
     for label, root in sources:
         for where, text in _iter_rule_files(root, label):
-            result = _parse_file(where, text, problems)
+            shipped = include_shipped and root is sources[0][1]
+            result = _parse_file(where, text, problems, None if shipped else filters)
             if result is not None:
                 collection, docs = result
                 parsed.append((where, collection))
                 if len(docs) == len(collection.rules):
                     raw.update({id(r): d for r, d in zip(collection.rules, docs, strict=True)})
+    files, file_problems = filter_files(Path(p) for p in filter_paths)
+    problems.extend(file_problems)
+    for where, text in files:
+        before = len(filters)
+        result = _parse_file(where, text, problems, filters)
+        if result is not None and len(result[0].rules):
+            problems.append(f"{where}: holds detection rules; give rule folders with --rules")
+        elif result is not None and len(filters) == before:
+            problems.append(f"{where}: no Sigma filter in this file (a document with 'filter:')")
     if problems:
         raise CatalogError(problems)
     origin = {id(rule): where for where, c in parsed for rule in c.rules}
@@ -416,6 +450,7 @@ def load_rules(
                     )
         elif not getattr(rule, "_output", True):
             info.kind = "correlation-input"
+    check_filters(filters, collection.rules, problems)
     if problems:
         raise CatalogError(problems)
-    return Catalog(collection=collection, rules=infos)
+    return Catalog(collection=collection, rules=infos, filters=filters)

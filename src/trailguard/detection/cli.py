@@ -38,9 +38,14 @@ def _stderr() -> Console:
     return Console(stderr=True)
 
 
-def _load(rules_dirs: list[Path] | None, require_examples: bool = True) -> Catalog:
+def _load(
+    rules_dirs: list[Path] | None,
+    require_examples: bool = True,
+    filters: list[Path] | None = None,
+) -> Catalog:
     try:
-        return load_rules(rules_dirs or (), require_examples=require_examples)
+        return load_rules(rules_dirs or (), require_examples=require_examples,
+                          filter_paths=filters or ())
     except CatalogError as e:
         err = _stderr()
         err.print(f"[red]error:[/red] {len(e.problems)} problem(s) in the detection rules:")
@@ -257,13 +262,29 @@ def export_command(
         typer.Option("--output", "-o", help="Write the queries to this file instead of stdout."),
     ] = None,
     rules_dir: RulesDirs = None,
+    filters: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--filters",
+            help="Sigma filter file or folder (repeatable), applied to the exported queries as "
+            "`scan --filters` applies them (expired filters are left out).",
+        ),
+    ] = None,
 ) -> None:
     """Convert the rules to a SIEM's query language with an installed pySigma backend."""
+    from datetime import UTC, datetime
+
     from trailguard.sigma import ExportError, export_rules
 
-    catalog = _load(rules_dir)
+    catalog = _load(rules_dir, filters=filters)
+    today = datetime.now(UTC).date()
+    for info in catalog.filters:
+        if info.expired(today):
+            _stderr().print(f"warning: {info.label} expired on {info.expires}: not applied",
+                            markup=False, highlight=False)
+    active = [info.filter for info in catalog.filters if not info.expired(today)]
     try:
-        text = export_rules(catalog.collection, target)
+        text = export_rules(catalog.collection, target, filters=active)
     except ExportError as e:
         _stderr().print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(2) from None

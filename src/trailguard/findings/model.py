@@ -7,7 +7,7 @@ for one kind are optional.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -110,6 +110,19 @@ class SkippedInput(BaseModel):
     reason: str
 
 
+class FilterResult(BaseModel):
+    """A Sigma filter a scan used to tune rules, and how many rule matches it dropped."""
+
+    title: str
+    source: str  # the filter's file
+    id: str | None = None
+    description: str | None = None  # why the activity is accepted
+    expires: date | None = None  # not applied after this day
+    rules: list[str] = Field(default_factory=list)  # rules it applies to
+    applied: bool = True  # False once expired
+    events_dropped: int = 0
+
+
 class Report(BaseModel):
     """What a `scan` or `audit` run produced: findings plus the run's own accounting.
 
@@ -123,3 +136,4 @@ class Report(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     stats: dict[str, int | float | str] = Field(default_factory=dict)
     skipped: list[SkippedInput] = Field(default_factory=list)
+    filters: list[FilterResult] = Field(default_factory=list)  # scan: Sigma filters used

@@ -169,6 +169,14 @@ def scan_command(
         list[Path] | None,
         typer.Option("--rules", help="Folder of extra Sigma rules (repeatable)."),
     ] = None,
+    filters: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--filters",
+            help="Sigma filter file or folder (repeatable): tune rules for your environment; "
+            "the summary counts what each filter dropped.",
+        ),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Only events at or after: ISO date/time or age (7d, 12h)."),
@@ -221,7 +229,7 @@ def scan_command(
         if sources and not sources[0].startswith("s3://") else None
     )
     try:
-        detector, metas = _load_detector(rules or [])
+        detector, metas = _load_detector(rules or [], filters or [])
     except BaseException as exc:
         if first is not None:
             first.reader.stop()
@@ -300,13 +308,19 @@ def scan_command(
         notes.append(f"{len(outside):,} file(s) not read: CloudTrail delivered them on days "
                      "outside --since/--until (their AWSLogs/.../YYYY/MM/DD folder)")
     from trailguard.findings.model import Report, Severity
+    from trailguard.scan.tuning import filter_notes, filter_results
 
+    used = filter_results(detector)
+    if used:
+        report_stats["events_dropped_by_filters"] = detector.suppressed
+        notes.extend(filter_notes(used, detector.suppressed))
     report = Report(
         command="scan",
         generated_at=datetime.now(UTC),
         findings=findings,
         stats=report_stats,
         skipped=stats.skipped,
+        filters=used,
     )
     from trailguard.findings.output import write_report
 
@@ -326,36 +340,41 @@ def scan_command(
         raise typer.Exit(EXIT_USAGE)
 
 
-def _load_detector(extra: list[Path]) -> tuple[Any, dict[int, Any]]:
+def _load_detector(
+    extra: list[Path], filters: list[Path] | None = None
+) -> tuple[Any, dict[int, Any]]:
     """The Sigma detector over the shipped rules plus ``extra`` folders, with rule metadata.
+
+    ``filters`` are Sigma filter files or folders (filters inside ``extra`` apply too).
 
     Taken from the compiled-rule cache when the rules, the code and the library versions are
     unchanged (see :mod:`trailguard.scan.rulecache`); compiled and cached otherwise.
     """
     from trailguard.scan import rulecache
 
-    key = rulecache.cache_key(extra)
+    filters = filters or []
+    key = rulecache.cache_key(extra, filters)
     cached = rulecache.load(key) if key else None
     if cached is not None:
         return cached
-    detector, metas = _compile_detector(extra)
+    detector, metas = _compile_detector(extra, filters)
     if key:
         rulecache.store(key, detector, metas)
     return detector, metas
 
 
-def _compile_detector(extra: list[Path]) -> tuple[Any, dict[int, Any]]:
+def _compile_detector(extra: list[Path], filters: list[Path]) -> tuple[Any, dict[int, Any]]:
     """Load, validate and compile the rules (no cache)."""
     from trailguard.detection.catalog import CatalogError, load_rules
     from trailguard.scan.convert import rule_meta
     from trailguard.sigma import Detector, RuleCompileError
 
     try:
-        catalog = load_rules(extra, require_examples=False)
+        catalog = load_rules(extra, require_examples=False, filter_paths=filters)
     except CatalogError as exc:
         raise _usage(str(exc)) from None
     try:
-        detector = Detector(catalog.collection)
+        detector = Detector(catalog.collection, filters=catalog.filters)
     except RuleCompileError as exc:
         raise _usage(f"rules cannot be compiled: {exc}") from None
     metas = {id(info.rule): rule_meta(info.rule, info) for info in catalog.rules}

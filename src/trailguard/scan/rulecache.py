@@ -9,11 +9,12 @@ metadata findings are built from, is pickled under the user cache directory
 
 The key is a SHA-256 over everything the compiled form depends on: the content of every file
 of the installed ``trailguard`` package (shipped rules, knowledge base, compiler code), the
-path and content of every rule file in the ``--rules`` folders, and the versions of Python,
-pySigma, DuckDB and botocore. Any change gives a new key; a rule set that fails to load or
-compile is never cached, so its errors are reported exactly as without the cache. The cache
-is best effort: an unreadable, foreign or damaged entry is ignored (and replaced), and a
-cache directory that cannot be written only costs the speed-up. Set
+path and content of every rule file in the ``--rules`` folders and of every ``--filters``
+file (with today's date, since a filter stops applying after its ``expires`` day), and the
+versions of Python, pySigma, DuckDB and botocore. Any change gives a new key; a rule set that
+fails to load or compile is never cached, so its errors are reported exactly as without the
+cache. The cache is best effort: an unreadable, foreign or damaged entry is ignored (and
+replaced), and a cache directory that cannot be written only costs the speed-up. Set
 ``TRAILGUARD_CACHE_DIR=off`` to disable it.
 
 What is stored is the detector's detached copy (:meth:`~trailguard.sigma.Detector.detached`):
@@ -33,11 +34,12 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FORMAT = b"trailguard-rule-cache-2"
+FORMAT = b"trailguard-rule-cache-3"
 RULE_SUFFIXES = (".yml", ".yaml")
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _DISTRIBUTIONS = ("pysigma", "duckdb", "botocore")
@@ -75,12 +77,15 @@ def _version(name: str) -> str:
         return "-"
 
 
-def cache_key(extra_dirs: Iterable[Path]) -> str | None:
-    """The key of the rule set made of the shipped rules and ``extra_dirs``, or None.
+def cache_key(
+    extra_dirs: Iterable[Path], filter_paths: Iterable[Path] = (), today: date | None = None
+) -> str | None:
+    """The key of the rule set made of the shipped rules, ``extra_dirs`` and filters, or None.
 
-    None (do not use the cache) when an extra folder is missing or cannot be read: loading
-    the rules then reports the problem as usual.
+    None (do not use the cache) when an extra folder or filter path is missing or cannot be
+    read: loading the rules then reports the problem as usual.
     """
+    extra_dirs, filter_paths = list(extra_dirs), list(filter_paths)
     digest = hashlib.sha256(FORMAT)
     digest.update(sys.version.encode())
     for dist in _DISTRIBUTIONS:
@@ -93,6 +98,17 @@ def cache_key(extra_dirs: Iterable[Path]) -> str | None:
                 return None
             digest.update(b"\0extra\0" + str(path).encode() + b"\0")
             _hash_tree(digest, path, RULE_SUFFIXES)
+        if filter_paths or extra_dirs:  # filters (also in rule folders) may expire today
+            digest.update(f"\0today\0{today or datetime.now(UTC).date()}".encode())
+        for item in filter_paths:
+            path = Path(item).resolve()
+            digest.update(b"\0filters\0" + str(path).encode() + b"\0")
+            if path.is_dir():
+                _hash_tree(digest, path, RULE_SUFFIXES)
+            elif path.is_file():
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+            else:
+                return None
     except OSError:
         return None
     return digest.hexdigest()

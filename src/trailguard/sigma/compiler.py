@@ -9,13 +9,15 @@ from the rule cache never imports this module.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
-from sigma.rule import SigmaRule
+from sigma.rule import SigmaDetections, SigmaLogSource, SigmaRule
 
 from trailguard.sigma.backend import (
     CloudTrailDuckDBBackend,
@@ -26,6 +28,7 @@ from trailguard.sigma.backend import (
 )
 from trailguard.sigma.correlation import SUPPORTED_TYPES, CorrelationSpec
 from trailguard.sigma.detector import Guard
+from trailguard.sigma.match import FilterUse
 from trailguard.sigma.pipeline import UnknownFieldError, field_sql, resolve_field, rule_label
 from trailguard.sigma.prefilter import required_values
 
@@ -217,3 +220,68 @@ def correlation_spec(rule: SigmaCorrelationRule) -> tuple[CorrelationSpec, list[
         value_path=value_path,
     )
     return spec, refs
+
+
+@dataclass
+class CompiledFilters:
+    """Sigma filters compiled for the detector (see :func:`compile_filters`)."""
+
+    uses: list[FilterUse]  # every filter, expired ones with applied=False
+    predicates: list[str]  # one per applied filter: its condition (true: the event stays)
+    owners: list[int]  # predicate index -> index in ``uses``
+    rule_filters: list[tuple[int, ...]]  # detection rule index -> predicate indexes
+
+
+def compile_filters(
+    filters: list[Any], rules: list[SigmaRule], lowered: dict[str, str], today: date
+) -> CompiledFilters:
+    """Compile each filter's condition on its own, so that what it drops can be counted.
+
+    pySigma applies a filter by rewriting a rule's condition to ``(rule) and (filter)``; the
+    detector evaluates the rule and each filter's condition separately and drops a match when
+    a filter's condition is not true, which selects exactly the same events. ``filters`` are
+    :class:`~trailguard.detection.filters.FilterInfo`; those expired before ``today`` are kept
+    in ``uses`` but not applied. Raises :class:`RuleCompileError` for a filter that cannot be
+    compiled.
+    """
+    from trailguard.detection.filters import applies_to
+
+    backend = CloudTrailDuckDBBackend(lowered=lowered)
+    uses: list[FilterUse] = []
+    predicates: list[str] = []
+    owners: list[int] = []
+    rule_filters: list[list[int]] = [[] for _ in rules]
+    for info in filters:
+        applied = not info.expired(today)
+        uses.append(
+            FilterUse(
+                title=info.title,
+                source=info.source,
+                id=info.id,
+                description=info.description,
+                expires=info.expires.isoformat() if info.expires else None,
+                rules=list(info.rules),
+                applied=applied,
+            )
+        )
+        if not applied:
+            continue
+        condition_rule = SigmaRule(
+            title=f"filter {info.title}",
+            logsource=SigmaLogSource(product="aws", service="cloudtrail"),
+            detection=SigmaDetections(
+                detections=copy.deepcopy(info.filter.filter.detections),
+                condition=list(info.filter.filter.condition),
+            ),
+        )
+        try:
+            _, work = convert_rule(condition_rule, backend)
+        except RuleCompileError as e:
+            reason = str(e).split(": ", 1)[-1]
+            raise RuleCompileError(f"{info.label}: {reason}") from None
+        predicates.append(predicate_of_converted(work, backend))
+        owners.append(len(uses) - 1)
+        for i, rule in enumerate(rules):
+            if applies_to(info, rule):
+                rule_filters[i].append(len(predicates) - 1)
+    return CompiledFilters(uses, predicates, owners, [tuple(f) for f in rule_filters])

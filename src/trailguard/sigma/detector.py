@@ -19,20 +19,23 @@ values, time, event id), across batches; ``Detector.finish`` evaluates them afte
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from trailguard.scan.schema import TABLE
 from trailguard.sigma.correlation import DEFAULT_LATENESS, CorrelationTracker
-from trailguard.sigma.match import Match, RuleRef
+from trailguard.sigma.match import FilterUse, Match, RuleRef
 from trailguard.sigma.records import json_to_record
 
 if TYPE_CHECKING:
     import duckdb
     from sigma.collection import SigmaCollection
 
-__all__ = ["FETCH_ROWS", "Detector", "Guard", "Match", "RuleRef"]
+__all__ = ["FETCH_ROWS", "Detector", "FilterUse", "Guard", "Match", "RuleRef"]
 
 log = logging.getLogger(__name__)
 
@@ -75,24 +78,36 @@ class Detector:
     feeds: list[list[tuple[CorrelationTracker, int]]]
     extra_paths: dict[str, str]
     extra_sql: dict[str, str]
+    filters: list[FilterUse]  # every Sigma filter given, with the events each one dropped
+    filter_predicates: list[str]  # one per applied filter
+    filter_owners: list[int]  # filter predicate index -> index in ``filters``
+    rule_filters: list[tuple[int, ...]]  # detection rule index -> filter predicate indexes
+    suppressed: int  # rule matches dropped by filters
 
     def __init__(
         self,
         collection: SigmaCollection,
         max_correlation_events: int = 100_000,
         correlation_lateness: float = DEFAULT_LATENESS,
+        filters: Sequence[Any] = (),
+        today: date | None = None,
     ) -> None:
         """Compile every rule of ``collection`` (detection and correlation rules).
 
         ``max_correlation_events`` bounds the events kept per correlation rule;
         ``correlation_lateness`` (seconds) is how much older than the newest event seen an
-        event may still arrive (see :meth:`CorrelationTracker.compact`). Raises
-        :class:`RuleCompileError` listing every rule that cannot be compiled.
+        event may still arrive (see :meth:`CorrelationTracker.compact`). ``filters`` are Sigma
+        filters (:class:`~trailguard.detection.filters.FilterInfo`, checked against the rules):
+        a match they drop is counted but neither reported nor fed to correlation rules, as
+        when pySigma applies the filter to the rule; one whose ``expires`` day is before
+        ``today`` (default: today in UTC) is not applied. Raises :class:`RuleCompileError`
+        listing every rule or filter that cannot be compiled.
         """
         from trailguard.sigma.backend import RuleCompileError
         from trailguard.sigma.compiler import (
             collection_rules,
             compile_detection,
+            compile_filters,
             correlation_spec,
             extra_column_sql,
         )
@@ -105,6 +120,17 @@ class Detector:
         self.outputs = compiled.outputs
         self.lowered = compiled.lowered
         self.guard = compiled.guard
+        try:
+            tuned = compile_filters(list(filters), self.rules, self.lowered,
+                                    today or datetime.now(UTC).date())
+        except RuleCompileError as e:
+            errors.append(str(e))
+            tuned = None
+        self.filters = tuned.uses if tuned else []
+        self.filter_predicates = tuned.predicates if tuned else []
+        self.filter_owners = tuned.owners if tuned else []
+        self.rule_filters = tuned.rule_filters if tuned else [() for _ in self.rules]
+        self.suppressed = 0
         index = {id(r): i for i, r in enumerate(self.rules)}
         self.trackers = []
         targets: list[list[Any]] = []
@@ -148,13 +174,17 @@ class Detector:
         trackers = {id(t): t.detached(RuleRef.of(t.rule)) for t in self.trackers}
         twin.trackers = [trackers[id(t)] for t in self.trackers]
         twin.feeds = [[(trackers[id(t)], k) for t, k in feed] for feed in self.feeds]
+        twin.filters = [dataclasses.replace(f, events=0) for f in self.filters]
+        twin.suppressed = 0
         return twin
 
     def query(self, table: str = TABLE) -> str:
         """The single SELECT that finds all matching rows of ``table`` and which rules matched.
 
         Columns: ``__tg_rules`` (comma-separated rule indexes), ``__tg_time``, ``__tg_id``, one
-        column per field the correlation rules need, and ``__tg_record`` (the row as JSON).
+        column per field the correlation rules need, with filters ``__tg_drop`` (the indexes of
+        the filters whose condition is not true: they drop the row's matches of their rules),
+        and ``__tg_record`` (the row as JSON).
         """
         if not self.predicates:
             return ""
@@ -162,6 +192,10 @@ class Detector:
         extra = "".join(
             f", {self.extra_sql[path]} AS {alias}" for path, alias in self.extra_paths.items()
         )
+        if self.filter_predicates:
+            drops = ", ".join(f"CASE WHEN NOT coalesce({p}, false) THEN '{j}' END"
+                              for j, p in enumerate(self.filter_predicates))
+            extra += f", concat_ws(',', {drops}) AS __tg_drop"
         name = _quote_ident(table)
         source = f"{name} AS __tg_row"
         if self.lowered:
@@ -230,7 +264,10 @@ class Detector:
             for row in rows:
                 ids = [int(x) for x in row[0].split(",")] if row[0] else []
                 record: dict[str, Any] | None = None
+                drops = row[-2] if self.filter_predicates else None
                 for i in ids:
+                    if drops and self._dropped(i, drops):
+                        continue
                     if self.outputs[i]:
                         if record is None:
                             record = json_to_record(row[-1], drop)
@@ -247,6 +284,15 @@ class Detector:
                         values = {p: row[path_pos[p]] for p in tracker.paths_for(ref_index)}
                         tracker.add(ref_index, values, row[1], row[2])
         return matches
+
+    def _dropped(self, rule: int, drops: str) -> bool:
+        """True (and counted) when a filter of ``rule`` is among ``drops`` ("0,2")."""
+        hit = [j for j in self.rule_filters[rule] if str(j) in drops.split(",")]
+        for j in hit:
+            self.filters[self.filter_owners[j]].events += 1
+        if hit:
+            self.suppressed += 1
+        return bool(hit)
 
     def finish(self) -> list[Match]:
         """Correlation matches over everything seen by :meth:`run`; call after the last batch.

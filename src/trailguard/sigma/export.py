@@ -8,6 +8,7 @@ from typing import Any
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 
 # Common target names -> pip package providing the pySigma backend. Only these exact names get
 # an install hint: a package name built from whatever the user typed would invite typosquats.
@@ -87,8 +88,16 @@ def _export_duckdb(collection: SigmaCollection, skipped: list[str] | None) -> st
     return "\n".join(lines)
 
 
-def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | None = None) -> str:
+def export_rules(
+    collection: SigmaCollection,
+    target: str,
+    skipped: list[str] | None = None,
+    filters: list[SigmaFilter] | None = None,
+) -> str:
     """Convert a rule collection with the installed pySigma backend named ``target``.
+
+    ``filters`` (Sigma filters) are applied to a copy of the rules first, as pySigma does
+    for filters loaded with rules, so the exported queries leave out the same events.
 
     Returns the backend's queries, one per line. ``duckdb`` is always available (trailguard's
     own SQL). Unknown target: :class:`ExportError` listing the installed targets and, only for
@@ -98,8 +107,11 @@ def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | 
     still exported.
     """
     key = target.lower()
+    collection = copy.deepcopy(collection)
+    if filters:
+        collection.apply_filters(copy.deepcopy(filters))
     if key == DUCKDB_TARGET:
-        return _export_duckdb(copy.deepcopy(collection), skipped)
+        return _export_duckdb(collection, skipped)
     backends = installed_targets()
     if key == "elasticsearch" and "lucene" in backends:
         key = "lucene"
@@ -119,7 +131,7 @@ def export_rules(collection: SigmaCollection, target: str, skipped: list[str] | 
         raise ExportError(message)
     backend = backends[key](collect_errors=True)
     try:
-        result = backend.convert(copy.deepcopy(collection))
+        result = backend.convert(collection)
     except SigmaError as e:
         raise ExportError(f"export to '{target}' failed: {e}") from None
     errors = [f"{_rule_name(rule)}: {err}" for rule, err in backend.errors]

@@ -73,3 +73,21 @@ class Match:
     def title(self) -> str:
         """The rule's title."""
         return str(self.rule.title)
+
+
+@dataclass
+class FilterUse:
+    """A Sigma filter as the detector keeps it (plain data), and how many events it dropped.
+
+    ``rules`` names the detection rules it applies to; ``applied`` is False for a filter past
+    its ``expires`` day (``expires`` as YYYY-MM-DD), which the detector loads but does not use.
+    """
+
+    title: str
+    source: str
+    id: str = ""
+    description: str = ""
+    expires: str | None = None
+    rules: list[str] = field(default_factory=list)
+    applied: bool = True
+    events: int = 0  # rule matches it dropped (an event dropped for two rules counts twice)
