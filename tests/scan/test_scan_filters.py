@@ -105,3 +105,19 @@ def test_bad_filters_are_usage_errors_without_traceback(tmp_path: Path) -> None:
     assert "Detection 'admin_netwerk' not defined" in output
     code, _, output = _scan(tmp_path, "--filters", str(tmp_path / "missing.yml"))
     assert code == 2 and "missing.yml: no such file or folder" in output
+
+
+def test_the_shipped_example_filter_is_valid_and_drops_only_the_pipeline(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "examples" / "filters"
+    role = "arn:aws:sts::111122223333:assumed-role/iam-provisioner/run-7"
+    ident = {"type": "AssumedRole", "arn": role, "accountId": "111122223333"}
+    recs = [record("CreateAccessKey", i, userIdentity=ident, sourceIPAddress=ip,
+                   requestParameters={"userName": "svc-build"})
+            for i, ip in enumerate(("198.51.100.3", "198.51.100.4", "203.0.113.66"))]
+    write(tmp_path / "logs" / "b.json", delivery_bytes(recs, gz=False))
+    code, report, output = _scan(tmp_path, "--filters", str(example))
+    assert code == 0, output
+    (used,) = report["filters"]
+    assert used["events_dropped"] == 2
+    other = [f for f in report["findings"] if f["title"] == "IAM Credential Created for Another User"]
+    assert [(f["count"], f["actor"]["source_ip"]) for f in other] == [(1, "203.0.113.66")]

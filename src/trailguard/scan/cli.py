@@ -144,6 +144,8 @@ SCAN_HELP = (
     "also skipped); 2 usage error, no CloudTrail log file found under a SOURCE, or input "
     "skipped (unreadable, corrupt or not CloudTrail: the "
     "report is still written and lists what was skipped and why).\n\n"
+    "--filters takes Sigma filter files (or folders of them) that tune the rules for your "
+    "environment; the summary and the report count what each filter dropped.\n\n"
     "Compiled rules are cached in $XDG_CACHE_HOME/trailguard (~/.cache/trailguard) and reused "
     "while the rules and trailguard are unchanged; TRAILGUARD_CACHE_DIR sets another folder, "
     "or 'off'."
