@@ -119,5 +119,6 @@ def test_the_shipped_example_filter_is_valid_and_drops_only_the_pipeline(tmp_pat
     assert code == 0, output
     (used,) = report["filters"]
     assert used["events_dropped"] == 2
-    other = [f for f in report["findings"] if f["title"] == "IAM Credential Created for Another User"]
+    title = "IAM Credential Created for Another User"
+    other = [f for f in report["findings"] if f["title"] == title]
     assert [(f["count"], f["actor"]["source_ip"]) for f in other] == [(1, "203.0.113.66")]
