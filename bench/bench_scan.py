@@ -141,10 +141,10 @@ print(n)
 _PHASES = r"""
 import sys, threading, time
 t0, c0 = time.perf_counter(), time.process_time()
-from trailguard.scan.cli import _load_detector
+from trailguard.scan.ruleset import load_detector
 from trailguard.scan import batches, engine, loader
 from trailguard.scan.inputs import expand_local
-det, metas = _load_detector([])
+det, metas = load_detector()
 t1, c1 = time.perf_counter(), time.process_time()
 phases, lock = {}, threading.Lock()
 def timed(owner, name, label, clock=time.process_time):

@@ -27,8 +27,8 @@ import boto3
 
 from trailguard.aws import make_client, make_session
 from trailguard.scan.batches import Reader
-from trailguard.scan.cli import _load_detector
 from trailguard.scan.engine import Scanner
+from trailguard.scan.ruleset import load_detector
 from trailguard.scan.s3source import S3Walker
 
 BUCKET = "bench-trail"
@@ -73,7 +73,7 @@ def _scan(fetchers: int, latency: float) -> tuple[float, Any, int]:
         time.sleep(latency)
 
     client.meta.events.register("before-send.s3", wait)
-    detector, metas = _load_detector([])
+    detector, metas = load_detector()
     scanner = Scanner(detector, metas)
     walker = S3Walker(client, f"s3://{BUCKET}")
     t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from trailguard.cli import app
 from trailguard.scan import cli as scan_cli
-from trailguard.scan import rulecache
+from trailguard.scan import rulecache, ruleset
 
 RULE_ID = "44444444-4444-4444-8444-444444444444"
 RULE = f"""
@@ -46,13 +46,13 @@ def rules_dir(tmp_path: Path) -> Path:
 
 def _count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = scan_cli._compile_detector
+    real = ruleset.compile_detector
 
     def counting(extra, filters=()):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(extra, filters)
 
-    monkeypatch.setattr(scan_cli, "_compile_detector", counting)
+    monkeypatch.setattr(ruleset, "compile_detector", counting)
     return calls
 
 

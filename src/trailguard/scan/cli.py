@@ -345,42 +345,14 @@ def scan_command(
 def _load_detector(
     extra: list[Path], filters: list[Path] | None = None
 ) -> tuple[Any, dict[int, Any]]:
-    """The Sigma detector over the shipped rules plus ``extra`` folders, with rule metadata.
-
-    ``filters`` are Sigma filter files or folders (filters inside ``extra`` apply too).
-
-    Taken from the compiled-rule cache when the rules, the code and the library versions are
-    unchanged (see :mod:`trailguard.scan.rulecache`); compiled and cached otherwise.
-    """
-    from trailguard.scan import rulecache
-
-    filters = filters or []
-    key = rulecache.cache_key(extra, filters)
-    cached = rulecache.load(key) if key else None
-    if cached is not None:
-        return cached
-    detector, metas = _compile_detector(extra, filters)
-    if key:
-        rulecache.store(key, detector, metas)
-    return detector, metas
-
-
-def _compile_detector(extra: list[Path], filters: list[Path]) -> tuple[Any, dict[int, Any]]:
-    """Load, validate and compile the rules (no cache)."""
-    from trailguard.detection.catalog import CatalogError, load_rules
-    from trailguard.scan.convert import rule_meta
-    from trailguard.sigma import Detector, RuleCompileError
+    """The detector and rule metadata (see :func:`trailguard.scan.ruleset.load_detector`);
+    rules or filters that cannot be used are a usage error."""
+    from trailguard.scan.ruleset import RulesError, load_detector
 
     try:
-        catalog = load_rules(extra, require_examples=False, filter_paths=filters)
-    except CatalogError as exc:
+        return load_detector(extra, filters or [])
+    except RulesError as exc:
         raise _usage(str(exc)) from None
-    try:
-        detector = Detector(catalog.collection, filters=catalog.filters)
-    except RuleCompileError as exc:
-        raise _usage(f"rules cannot be compiled: {exc}") from None
-    metas = {id(info.rule): rule_meta(info.rule, info) for info in catalog.rules}
-    return detector, metas
 
 
 def _session(profile: str | None, regions: list[str] | None) -> Any:
