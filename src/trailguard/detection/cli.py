@@ -254,6 +254,24 @@ def _target_help() -> str:
     return f"Query language: duckdb (trailguard's SQL, always available); {extra}."
 
 
+@rules_app.command("event-pattern")
+def event_pattern_command(
+    rules_dir: RulesDirs = None,
+) -> None:
+    """Print an EventBridge event pattern for real-time detection: the rules' events only.
+
+    When the events do not fit one pattern (EventBridge allows 4,096 characters), a JSON list
+    of patterns is printed: create one rule per pattern, all targeting the function.
+    """
+    from trailguard.detection.event_pattern import event_patterns
+
+    patterns, unpinned = event_patterns(_load(rules_dir, require_examples=False))
+    typer.echo(json.dumps(patterns[0] if len(patterns) == 1 else patterns, indent=2))
+    if unpinned:
+        _stderr().print(f"note: not narrowed to event names: {_short(unpinned)} match(es) "
+                        "events of any name", markup=False, highlight=False)
+
+
 @rules_app.command("export")
 def export_command(
     target: Annotated[str, typer.Option("--target", "-t", help=_target_help())],

@@ -137,6 +137,23 @@ def load(key: str) -> tuple[Any, dict[int, Any]] | None:
     return detector, {id(rule): meta for rule, meta in pairs}
 
 
+def detached(detector: Any, metas: dict[int, Any]) -> tuple[Any, dict[int, Any]]:
+    """The detector's detached copy and ``metas`` keyed by ``id()`` of the copy's RuleRefs.
+
+    A detached copy holds no pySigma object; detaching it again keeps the same RuleRefs, so
+    its metas stay valid for every further copy (one per Lambda invocation, for example).
+    """
+    twin = detector.detached()
+    originals = list(detector.rules) + [t.rule for t in detector.trackers]
+    refs = list(twin.rules) + [t.rule for t in twin.trackers]
+    by_ref = {
+        id(ref): metas[id(rule)]
+        for rule, ref in zip(originals, refs, strict=True)
+        if id(rule) in metas
+    }
+    return twin, by_ref
+
+
 def store(key: str, detector: Any, metas: dict[int, Any]) -> None:
     """Save a freshly compiled ``detector`` (that has not seen events) and its rules' metas.
 
@@ -147,14 +164,9 @@ def store(key: str, detector: Any, metas: dict[int, Any]) -> None:
     if folder is None:
         return
     try:
-        twin = detector.detached()
-        originals = list(detector.rules) + [t.rule for t in detector.trackers]
+        twin, by_ref = detached(detector, metas)
         refs = list(twin.rules) + [t.rule for t in twin.trackers]
-        pairs = [
-            (ref, metas[id(rule)])
-            for rule, ref in zip(originals, refs, strict=True)
-            if id(rule) in metas
-        ]
+        pairs = [(ref, by_ref[id(ref)]) for ref in refs if id(ref) in by_ref]
         data = FORMAT + pickle.dumps((twin, pairs), protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=folder)
