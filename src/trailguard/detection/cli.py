@@ -272,6 +272,31 @@ def event_pattern_command(
                         "events of any name", markup=False, highlight=False)
 
 
+@rules_app.command("hunt")
+def hunt_command(
+    actor: Annotated[
+        list[str] | None,
+        typer.Option("--actor", help="Principal ARN (repeatable; * is a wildcard; a role ARN "
+                     "matches its sessions)."),
+    ] = None,
+    access_key: Annotated[
+        list[str] | None, typer.Option("--access-key", help="Access key id (repeatable).")
+    ] = None,
+    source_ip: Annotated[
+        list[str] | None,
+        typer.Option("--source-ip", help="IP address or CIDR range (repeatable)."),
+    ] = None,
+) -> None:
+    """Print the Sigma rule `scan --actor/--access-key/--source-ip` hunts with (for a SIEM)."""
+    from trailguard.detection.hunt import HuntError, hunt_rule
+
+    try:
+        typer.echo(hunt_rule(actor or [], access_key or [], source_ip or []), nl=False)
+    except HuntError as e:
+        _stderr().print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(2) from None
+
+
 @rules_app.command("export")
 def export_command(
     target: Annotated[str, typer.Option("--target", "-t", help=_target_help())],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +209,24 @@ def scan_command(
             help="Read events through the LookupEvents API (last 90 days, about 2 calls/s).",
         ),
     ] = False,
+    actor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actor",
+            help="Hunt: also report every event of this principal ARN (repeatable; * is a "
+            "wildcard; a role ARN matches its sessions), grouped by event, as info findings.",
+        ),
+    ] = None,
+    access_key: Annotated[
+        list[str] | None,
+        typer.Option("--access-key", help="Hunt: every event made with this access key id "
+                     "(repeatable)."),
+    ] = None,
+    source_ip: Annotated[
+        list[str] | None,
+        typer.Option("--source-ip", help="Hunt: every event from this IP address or CIDR "
+                     "range (repeatable). Hunt options given together must all hold."),
+    ] = None,
 ) -> None:
     """Scan CloudTrail logs with the detection rules and report findings (see SCAN_HELP)."""
     from trailguard.scan.timerange import parse_time
@@ -223,6 +242,7 @@ def scan_command(
         raise _usage(str(exc)) from None
     if t_since and t_until and t_since > t_until:
         raise _usage(f"--since ({since}) is after --until ({until})")
+    hunt = _hunt(actor, access_key, source_ip)
 
     # The first local source starts reading (listing, opening, inflating) on the reader
     # thread while the rules load: both take a few tenths of a second.
@@ -231,7 +251,7 @@ def scan_command(
         if sources and not sources[0].startswith("s3://") else None
     )
     try:
-        detector, metas = _load_detector(rules or [], filters or [])
+        detector, metas = _load_detector(rules or [], filters or [], hunt)
     except BaseException as exc:
         if first is not None:
             first.reader.stop()
@@ -312,6 +332,9 @@ def scan_command(
     from trailguard.findings.model import Report, Severity
     from trailguard.scan.tuning import filter_notes, filter_results
 
+    if hunt is not None:
+        notes.append(_hunt_note(hunt, findings))
+
     used = filter_results(detector)
     if used:
         report_stats["events_dropped_by_filters"] = detector.suppressed
@@ -342,15 +365,46 @@ def scan_command(
         raise typer.Exit(EXIT_USAGE)
 
 
-def _load_detector(
-    extra: list[Path], filters: list[Path] | None = None
-) -> tuple[Any, dict[int, Any]]:
-    """The detector and rule metadata (see :func:`trailguard.scan.ruleset.load_detector`);
-    rules or filters that cannot be used are a usage error."""
-    from trailguard.scan.ruleset import RulesError, load_detector
+def _hunt(actors: list[str] | None, keys: list[str] | None, ips: list[str] | None
+          ) -> str | None:
+    """The hunt rule (Sigma YAML) for the hunt options, None without any."""
+    if not (actors or keys or ips):
+        return None
+    from trailguard.detection.hunt import HuntError, hunt_rule
 
     try:
-        return load_detector(extra, filters or [])
+        return hunt_rule(actors or [], keys or [], ips or [])
+    except HuntError as exc:
+        raise _usage(str(exc)) from None
+
+
+def _hunt_note(hunt: str, findings: list[Finding]) -> str:
+    """How many events the hunt rule matched, for the summary."""
+    import yaml
+
+    rule_id = str(yaml.safe_load(hunt)["id"])
+    mine = [f for f in findings if f.rule_id == rule_id]
+    events = sum(f.count for f in mine)
+    if not events:
+        return "hunt: no event matched (check the ARN, key id or address, and --since/--until)"
+    return (f"hunt: {events:,} event(s) matched, in {len(mine):,} info finding(s) grouped by "
+            "event and target (first/last seen and counts in the report)")
+
+
+def _load_detector(
+    extra: list[Path], filters: list[Path] | None = None, hunt: str | None = None
+) -> tuple[Any, dict[int, Any]]:
+    """The detector and rule metadata (see :func:`trailguard.scan.ruleset.load_detector`);
+    rules or filters that cannot be used are a usage error. A ``hunt`` rule (YAML) is added
+    to the rules; that one-off rule set is compiled without the cache."""
+    from trailguard.scan.ruleset import RulesError, compile_detector, load_detector
+
+    try:
+        if hunt is None:
+            return load_detector(extra, filters or [])
+        with tempfile.TemporaryDirectory(prefix="trailguard-hunt-") as folder:
+            (Path(folder) / "hunt.yml").write_text(hunt, encoding="utf-8")
+            return compile_detector([*extra, Path(folder)], filters or [])
     except RulesError as exc:
         raise _usage(str(exc)) from None
 
