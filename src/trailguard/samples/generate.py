@@ -16,7 +16,9 @@ password policy, narrows, blinds and stops CloudTrail, deletes a burst of creden
 GuardDuty, AWS Config and VPC flow logs, shares an EBS snapshot with an outside account, makes a
 bucket public and trusts an outside account on a role, then creates a backdoor administrator user,
 writes an Allow-everything inline policy on the build user and a new default version of its own
-policy, opens SSH to the internet and schedules a KMS key for deletion; a stolen user key is
+policy, opens SSH to the internet, schedules a KMS key for deletion, puts the backdoor user in
+admins, makes a group and its own role administrator, writes Allow * on a role and registers its
+own SAML identity provider; svc-build's stolen key mints a federated session; a stolen user key is
 denied; bob signs in without MFA; the root user signs in and creates a root access key.
 """
 
@@ -234,6 +236,40 @@ class _Story:
         # The key of a decommissioned workload retired with the full waiting period.
         by_carol("ScheduleKeyDeletion", t4 + timedelta(minutes=6, seconds=47),
                  key="0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0")
+        # A reporting Lambda's role may read S3; the auditors group gets SecurityAudit.
+        by_carol("AttachRolePolicy", t4 + timedelta(minutes=8, seconds=3))
+        by_carol("AttachGroupPolicy", t4 + timedelta(minutes=9, seconds=10))
+        # The CI role may publish to its artifact bucket (a scoped inline grant).
+        by_carol("PutRolePolicy", t4 + timedelta(minutes=10, seconds=22))
+        # grace joins the auditors.
+        by_carol("AddUserToGroup", t4 + timedelta(minutes=11, seconds=40), target_user="grace")
+        # IAM Identity Center sets up its own SAML provider through its service-linked role.
+        sso = assumed_role(
+            "AWSServiceRoleForSSO", "AWS-SSO", self.ids, path="/aws-service-role/sso.amazonaws.com/"
+        )
+        sso["invokedBy"] = "sso.amazonaws.com"
+        self.good(
+            self.call(
+                "CreateSAMLProvider",
+                sso,
+                t4 + timedelta(minutes=12, seconds=55),
+                ip="sso.amazonaws.com",
+                user_agent="sso.amazonaws.com",
+                name="AWSSSO_5e1c2b3a4d6f7e8a_DO_NOT_DELETE",
+                entity_id="https://portal.sso.us-east-1.amazonaws.com/saml/assertion/EXAMPLE",
+            )
+        )
+        # The reporting broker (svc-build's key, from its server) mints a scoped session: the
+        # "reporting-job" federated user of the routine reads.
+        self.good(
+            self.call(
+                "GetFederationToken",
+                self.users["svc-build"],
+                DAY.replace(hour=9, minute=12, second=40),
+                ip="198.51.100.140",
+                user_agent=BOTO3_UA,
+            )
+        )
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -359,9 +395,38 @@ class _Story:
                 ),
                 # The application data key scheduled for deletion with the minimum window.
                 ("ScheduleKeyDeletion", {"days": 7}),
+                # The backdoor user joins the administrators; the developers group and the
+                # role itself are made administrator; the break-glass role gets Allow * inline.
+                ("AddUserToGroup", {"target_user": backdoor, "group": "admins"}),
+                ("AttachGroupPolicy", {"group": "developers", "policy_arn": ADMIN_POLICY_ARN}),
+                ("AttachRolePolicy", {"role": "OpsAutomation", "policy_arn": ADMIN_POLICY_ARN}),
+                (
+                    "PutRolePolicy",
+                    {"role": "BreakGlassRole", "policy_name": "break-glass", "actions": "*",
+                     "resource": "*"},
+                ),
+                # An identity provider the attacker runs, for sign-ins that need no IAM user.
+                (
+                    "CreateSAMLProvider",
+                    {"name": "corp-sso-backup", "entity_id": "https://idp.example.net/saml"},
+                ),
             ]
         ):
             self.bad(self.call(event, m, t + timedelta(seconds=70) * n, ip=ip, **kw))
+        # svc-build's stolen key mints a 36-hour federated session that keeps every permission
+        # and outlives the key.
+        self.bad(
+            self.call(
+                "GetFederationToken",
+                self.users["svc-build"],
+                DAY.replace(hour=12, minute=27, second=31),
+                ip=ip,
+                user_agent=BOTO3_UA,
+                name="admin",
+                actions="*",
+                duration=129600,
+            )
+        )
         # bob's password, without MFA, from the attacker's address.
         t = DAY.replace(hour=11, minute=2, second=40)
         self.bad(console_login(self.console["bob"], self.ids, time=t, ip=ip, mfa_used=False))

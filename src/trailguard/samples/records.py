@@ -963,6 +963,125 @@ def _schedule_key_deletion(
     )
 
 
+
+def _attach_role_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    role: str = "reporting-lambda",
+    policy_arn: str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    **_: Any,
+) -> Shape:
+    # Same shape as AttachUserPolicy with roleName; IAM returns an empty body.
+    return "iam.amazonaws.com", {"roleName": role, "policyArn": policy_arn}, None
+
+
+def _attach_group_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    group: str = "auditors",
+    policy_arn: str = "arn:aws:iam::aws:policy/SecurityAudit",
+    **_: Any,
+) -> Shape:
+    return "iam.amazonaws.com", {"groupName": group, "policyArn": policy_arn}, None
+
+
+def _put_role_policy(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    role: str = "ci-deploy",
+    policy_name: str = "publish-artifacts",
+    actions: str | list[str] = "s3:PutObject",
+    resource: str = "arn:aws:s3:::example-build-artifacts/*",
+    **_: Any,
+) -> Shape:
+    # Like PutUserPolicy: the inline document is recorded as a JSON string.
+    return (
+        "iam.amazonaws.com",
+        {
+            "roleName": role,
+            "policyName": policy_name,
+            "policyDocument": _policy_json(actions, resource),
+        },
+        None,
+    )
+
+
+def _add_user_to_group(
+    user: str | None, ids: Ids, t: datetime, owner: str = "alice", group: str = "auditors",
+    **_: Any,
+) -> Shape:
+    return "iam.amazonaws.com", {"userName": user or owner, "groupName": group}, None
+
+
+def _saml_metadata(entity_id: str) -> str:
+    """A short SAML IdP metadata document (IAM records the XML the caller sent)."""
+    cert = "".join(CERT_BODY.splitlines()[1:-1])
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor '
+        f'xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
+        f"<ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</md:KeyDescriptor></md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+
+
+def _create_saml_provider(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    name: str = "corp-okta",
+    entity_id: str = "http://www.okta.com/exk1example2idp3",
+    **_: Any,
+) -> Shape:
+    return (
+        "iam.amazonaws.com",
+        {"name": name, "sAMLMetadataDocument": _saml_metadata(entity_id)},
+        {"sAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/{name}"},
+    )
+
+
+def _get_federation_token(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    name: str = "reporting-job",
+    actions: str | list[str] = "athena:StartQueryExecution",
+    resource: str = "*",
+    duration: int = 3600,
+    pretty: bool = False,
+    **_: Any,
+) -> Shape:
+    """``pretty``: the session policy as a file passed with file:// (STS records its text)."""
+    policy = _policy_json(actions, resource)
+    if pretty:
+        policy = json.dumps(json.loads(policy), indent=2)
+    end = t + timedelta(seconds=duration)
+    hour = end.hour % 12 or 12
+    # STS writes the expiration as "Nov 20, 2026, 10:12:40 AM" (a comma after the year).
+    half = "AM" if end.hour < 12 else "PM"
+    expiration = end.strftime(f"%b {end.day}, %Y, {hour}:%M:%S ") + half
+    return (
+        "sts.amazonaws.com",
+        {"name": name, "policy": policy, "durationSeconds": duration},
+        {
+            "credentials": {
+                "accessKeyId": ids.access_key(temporary=True),
+                "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLE" + ids.token("", 40),
+                "expiration": expiration,
+            },
+            "federatedUser": {
+                "federatedUserId": f"{ACCOUNT}:{name}",
+                "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/{name}",
+            },
+            "packedPolicySize": 6,
+        },
+    )
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -1004,6 +1123,12 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "CreateUser": _create_user,
     "AuthorizeSecurityGroupIngress": _authorize_ingress,
     "ScheduleKeyDeletion": _schedule_key_deletion,
+    "AttachRolePolicy": _attach_role_policy,
+    "AttachGroupPolicy": _attach_group_policy,
+    "PutRolePolicy": _put_role_policy,
+    "AddUserToGroup": _add_user_to_group,
+    "CreateSAMLProvider": _create_saml_provider,
+    "GetFederationToken": _get_federation_token,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
@@ -1092,7 +1217,7 @@ def _cli_command(source: str, event_name: str) -> str:
         if ch.isupper() and words:
             words.append("-")
         words.append(ch.lower())
-    name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa")
+    name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa").replace("s-a-m-l", "saml")
     cli = {"s3": "s3api", "config": "configservice"}.get(service, service)
     return f"{cli}.{name}"
 
