@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from trailguard.detection.catalog import LEVELS, Catalog, CatalogError, RuleInfo, load_rules
+from trailguard.detection.hunt_options import AccessKeyOption, ActorOption, SourceIpOption
 
 rules_app = typer.Typer(
     help="List, test and export trailguard's Sigma detection rules.",
@@ -274,18 +275,7 @@ def event_pattern_command(
 
 @rules_app.command("hunt")
 def hunt_command(
-    actor: Annotated[
-        list[str] | None,
-        typer.Option("--actor", help="Principal ARN (repeatable; * is a wildcard; a role ARN "
-                     "matches its sessions)."),
-    ] = None,
-    access_key: Annotated[
-        list[str] | None, typer.Option("--access-key", help="Access key id (repeatable).")
-    ] = None,
-    source_ip: Annotated[
-        list[str] | None,
-        typer.Option("--source-ip", help="IP address or CIDR range (repeatable)."),
-    ] = None,
+    actor: ActorOption = None, access_key: AccessKeyOption = None, source_ip: SourceIpOption = None
 ) -> None:
     """Print the Sigma rule `scan --actor/--access-key/--source-ip` hunts with (for a SIEM)."""
     from trailguard.detection.hunt import HuntError, hunt_rule

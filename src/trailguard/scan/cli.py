@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from trailguard.detection.hunt_options import AccessKeyOption, ActorOption, SourceIpOption
 from trailguard.findings.choices import FailOn, ReportFormat
 from trailguard.findings.cli_options import FormatOption, OutputOption
 
@@ -209,24 +210,9 @@ def scan_command(
             help="Read events through the LookupEvents API (last 90 days, about 2 calls/s).",
         ),
     ] = False,
-    actor: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--actor",
-            help="Hunt: also report every event of this principal ARN (repeatable; * is a "
-            "wildcard; a role ARN matches its sessions), grouped by event, as info findings.",
-        ),
-    ] = None,
-    access_key: Annotated[
-        list[str] | None,
-        typer.Option("--access-key", help="Hunt: every event made with this access key id "
-                     "(repeatable)."),
-    ] = None,
-    source_ip: Annotated[
-        list[str] | None,
-        typer.Option("--source-ip", help="Hunt: every event from this IP address or CIDR "
-                     "range (repeatable). Hunt options given together must all hold."),
-    ] = None,
+    actor: ActorOption = None,
+    access_key: AccessKeyOption = None,
+    source_ip: SourceIpOption = None,
 ) -> None:
     """Scan CloudTrail logs with the detection rules and report findings (see SCAN_HELP)."""
     from trailguard.scan.timerange import parse_time
