@@ -4,6 +4,11 @@ A finding carries only chosen fields of the record (who, what, when, from where,
 ``requestParameters`` and ``responseElements`` can hold secrets, so they are never copied
 whole. Identical findings (same rule, actor, targets, event name, error code, account) are
 grouped with a count, first/last time and at most :data:`SAMPLE_EVENT_IDS` event ids.
+
+Access-granting events (a snapshot shared, a bucket or trust policy written) also say whom
+they granted access to, in the target's ``details`` (:mod:`trailguard.scan.grants`); the
+grantees are part of a finding's identity, so two shares with different accounts stay two
+findings.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from trailguard.findings.model import Actor, Finding, Resource, Severity
+from trailguard.scan.grants import first_grant, grant_details, grant_key
 
 if TYPE_CHECKING:
     from trailguard.sigma.match import Match
@@ -44,6 +50,7 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("keyId", "AwsKmsKey"),
     ("logGroupName", "AwsLogsLogGroup"),
     ("dBSnapshotIdentifier", "AwsRdsDbSnapshot"),
+    ("dBClusterSnapshotIdentifier", "AwsRdsDbClusterSnapshot"),
     ("secretId", "AwsSecretsManagerSecret"),
 )
 # EC2 records some requests in their XML shape: {"DeleteFlowLogsRequest": {"FlowLogId":
@@ -176,13 +183,17 @@ def _xml_values(item: Any) -> list[str]:
     return out
 
 
-def resources_from_record(rec: dict[str, Any]) -> list[Resource]:
+def resources_from_record(
+    rec: dict[str, Any], grant: dict[str, Any] | None = None
+) -> list[Resource]:
     """The targets of the call, from well-known ``requestParameters`` keys.
 
     Falls back to the account when the event names no target (e.g. a password-policy change).
+    Whom an access-granting call gave access to (``grant``, else read from the record by
+    :func:`~trailguard.scan.grants.grant_details`) goes into the first target's ``details``.
     """
     targets, account, region = _targets(rec)
-    return [
+    resources = [
         Resource(
             type=rtype,
             id=rid,
@@ -192,10 +203,21 @@ def resources_from_record(rec: dict[str, Any]) -> list[Resource]:
         )
         for rtype, rid, name in targets
     ]
+    if grant is None:
+        grant = grant_details(rec)
+    if grant and resources:
+        resources[0].details = dict(grant)
+    return resources
 
 
-def record_group_key(meta: RuleMeta, rec: dict[str, Any]) -> tuple[Any, ...]:
-    """The :func:`group_key` a record's finding will have, without building the finding."""
+def record_group_key(
+    meta: RuleMeta, rec: dict[str, Any], grant: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """The :func:`group_key` a record's finding will have, without building the finding.
+
+    ``grant`` is the record's :func:`~trailguard.scan.grants.grant_details` when the caller
+    already has it (read from the record otherwise).
+    """
     ui = _dict(rec.get("userIdentity"))
     who = (
         _str(ui.get("arn")) or _str(ui.get("principalId")) or _str(ui.get("type")),
@@ -209,6 +231,7 @@ def record_group_key(meta: RuleMeta, rec: dict[str, Any]) -> tuple[Any, ...]:
         _str(rec.get("eventName")),
         _str(rec.get("errorCode")),
         account,
+        grant_key(grant_details(rec) if grant is None else grant) if targets else (),
     )
 
 
@@ -274,8 +297,13 @@ def _rule_fields(meta: RuleMeta) -> dict[str, Any]:
     }
 
 
-def finding_from_record(meta: RuleMeta, rec: dict[str, Any]) -> Finding:
-    """One detection finding for a single matched CloudTrail record."""
+def finding_from_record(
+    meta: RuleMeta, rec: dict[str, Any], grant: dict[str, Any] | None = None
+) -> Finding:
+    """One detection finding for a single matched CloudTrail record.
+
+    ``grant``: the record's :func:`~trailguard.scan.grants.grant_details`, if already read.
+    """
     event_name = _str(rec.get("eventName"))
     when = parse_time(rec.get("eventTime"))
     event_id = _str(rec.get("eventID"))
@@ -284,7 +312,7 @@ def finding_from_record(meta: RuleMeta, rec: dict[str, Any]) -> Finding:
         account_id=_str(rec.get("recipientAccountId"))
         or _str(_dict(rec.get("userIdentity")).get("accountId")),
         region=_str(rec.get("awsRegion")),
-        resources=resources_from_record(rec),
+        resources=resources_from_record(rec, grant),
         explain=meta.explain_for(event_name),
         event_name=event_name,
         event_source=_str(rec.get("eventSource")),
@@ -410,7 +438,7 @@ def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
 
 
 def group_key(f: Finding) -> tuple[Any, ...]:
-    """What makes two findings the same: rule, actor, targets, event, error, account."""
+    """What makes two findings the same: rule, actor, targets, event, error, account, grantees."""
     actor = f.actor
     who = (
         (actor.arn or actor.principal_id or actor.identity_type, actor.access_key_id)
@@ -418,7 +446,8 @@ def group_key(f: Finding) -> tuple[Any, ...]:
         else (None, None)
     )
     targets = tuple(sorted((r.type, r.id) for r in f.resources))
-    return (f.rule_id, who, targets, f.event_name, f.error_code, f.account_id)
+    grant = first_grant(r.details for r in f.resources)
+    return (f.rule_id, who, targets, f.event_name, f.error_code, f.account_id, grant)
 
 
 class FindingGroups:
@@ -480,13 +509,14 @@ class FindingGroups:
 
     def add_record(self, meta: RuleMeta, rec: dict[str, Any]) -> None:
         """Add the finding for one matched record; builds a Finding only for a new group."""
-        key = record_group_key(meta, rec)
+        grant = grant_details(rec)
+        key = record_group_key(meta, rec, grant)
         seen = self._groups.get(key)
         self.total += 1
         when = parse_time(rec.get("eventTime"))
         event_id = _str(rec.get("eventID"))
         if seen is None:
-            self._groups[key] = finding_from_record(meta, rec)
+            self._groups[key] = finding_from_record(meta, rec, grant)
             self._samples[key] = [(when or _FAR, event_id)] if event_id and self.sample else []
             return
         seen.count += 1

@@ -1,0 +1,46 @@
+"""One line saying whom a finding's event gave access to, for the table, csv, html and asff.
+
+The scanner puts the grantees of an access-granting event (a snapshot shared, a bucket or
+trust policy written) in the target's ``details`` (see ``trailguard.scan.grants``):
+``granted_to``, ``public``, ``conditions``, ``outside_account``. This module only words them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trailguard.findings.model import Finding
+
+# Grantee names the scanner uses for public grants.
+PUBLIC_NAMES = frozenset({"everyone", "any authenticated AWS user"})
+
+
+def grant_text(details: dict[str, Any]) -> str:
+    """``everyone (public, limited by aws:SourceVpce)``, ``999988887777 (outside the account)``.
+
+    Empty when ``details`` hold no grantees or are not shaped as the scanner writes them.
+    """
+    granted = details.get("granted_to")
+    if not isinstance(granted, list) or not granted:
+        return ""
+    conditions = details.get("conditions")
+    limits = ", ".join(str(c) for c in conditions) if isinstance(conditions, list) else ""
+    names = []
+    for name in map(str, granted):
+        if name in PUBLIC_NAMES:
+            name += f" (public, limited by {limits})" if limits else " (public)"
+        names.append(name)
+    text = ", ".join(names)
+    if details.get("outside_account") is True:
+        text += " (outside the account)"
+    return text
+
+
+def grant_label(f: Finding) -> str:
+    """``granted to ...`` for a finding whose target holds grantees (``tried to grant to ...``
+    when the call failed); empty otherwise."""
+    for r in f.resources:
+        text = grant_text(r.details) if r.details else ""
+        if text:
+            return ("tried to grant to " if f.error_code else "granted to ") + text
+    return ""

@@ -1,0 +1,293 @@
+"""Who an access-granting event gave access to, read from the record's ``requestParameters``.
+
+A finding for a snapshot share or a new bucket policy must say who now has access, so a
+responder need not open the raw record. :func:`grant_details` returns what goes into the
+target resource's ``details``:
+
+- ``granted_to``: the grantees, sorted, at most :data:`MAX_GRANTEES` (then ``"... and N
+  more"``): account ids, principal ARNs, service and federated principals, S3 canonical user
+  ids and e-mail grantees, and :data:`EVERYONE` / :data:`ANY_AWS_USER` for public grants;
+- ``public``: true when everyone (or any authenticated AWS user) is a grantee;
+- ``conditions``: for a public policy grant, the condition keys of the ``Allow`` statements
+  that make it public, when every such statement has a Condition (one statement without
+  conditions makes the grant plainly public and the key is left out). The keys are listed,
+  not judged: ``aws:SourceVpce`` narrows who can use the grant, ``aws:SecureTransport`` does
+  not;
+- ``outside_account``: true when a grantee account (an account id, a principal ARN's account,
+  an S3 canonical user other than the ACL's owner) differs from the record's account, false
+  when every such account is the record's own; absent when no grantee names an account.
+
+Records are untrusted input: any unexpected shape yields fewer or no details, never an
+exception. Work is bounded (policy text size, statements, items, grantees).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+MAX_GRANTEES = 20
+MAX_CONDITIONS = 20
+MAX_ITEMS = 1000  # statements, ACL grants, snapshot permission items read per record
+MAX_POLICY_CHARS = 256 * 1024  # IAM and S3 policies are at most 20 KB; beyond this: not read
+EVERYONE = "everyone"
+ANY_AWS_USER = "any authenticated AWS user"
+PUBLIC_GRANTEES = frozenset({EVERYONE, ANY_AWS_USER})
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+_S3_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": EVERYONE,
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": ANY_AWS_USER,
+    "http://acs.amazonaws.com/groups/s3/LogDelivery": "S3 log delivery",
+}
+_CANNED_ACLS = {
+    "public-read": EVERYONE,
+    "public-read-write": EVERYONE,
+    "authenticated-read": ANY_AWS_USER,
+    "log-delivery-write": "S3 log delivery",
+}
+_HEADER_GRANTS = (
+    "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+)
+_HEADER_GRANTEE = re.compile(r'(id|uri|emailAddress)\s*=\s*"?([^",\s]+)"?', re.IGNORECASE)
+
+
+class _Grants:
+    """Grantees gathered from one record."""
+
+    def __init__(self) -> None:
+        self.grantees: set[str] = set()
+        self.accounts: set[str] = set()
+        self.public = False
+        # condition keys of each statement that made the grant public (empty: unconditional)
+        self.public_conditions: list[set[str]] = []
+        self.foreign = False  # a grantee that is another account whatever the record's account
+
+    def add(self, name: str) -> None:
+        if len(self.grantees) < MAX_ITEMS:
+            self.grantees.add(name)
+        if name in PUBLIC_GRANTEES:
+            self.public = True
+
+    def add_principal(self, value: str) -> None:
+        """An IAM principal: ``*``, an account id or an ARN (its account is noted)."""
+        if value == "*":
+            self.add(EVERYONE)
+            return
+        self.add(value)
+        if _ACCOUNT_ID.match(value):
+            self.accounts.add(value)
+        else:
+            m = _ARN_ACCOUNT.match(value)
+            if m:
+                self.accounts.add(m.group(1))
+
+    def details(self, own_account: str | None) -> dict[str, Any]:
+        if not self.grantees:
+            return {}
+        names = sorted(self.grantees)
+        if len(names) > MAX_GRANTEES:
+            names = [*names[:MAX_GRANTEES], f"... and {len(names) - MAX_GRANTEES} more"]
+        out: dict[str, Any] = {"granted_to": names}
+        if self.public:
+            out["public"] = True
+            if self.public_conditions and all(self.public_conditions):
+                keys = sorted(set().union(*self.public_conditions))
+                if len(keys) > MAX_CONDITIONS:
+                    keys = [*keys[:MAX_CONDITIONS], f"... and {len(keys) - MAX_CONDITIONS} more"]
+                out["conditions"] = keys
+        if self.foreign or (own_account and any(a != own_account for a in self.accounts)):
+            out["outside_account"] = True
+        elif own_account and self.accounts:
+            out["outside_account"] = False
+        return out
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    """A list member as a list, bounded; a single item (XML shape) as a list of one."""
+    if isinstance(value, list):
+        return value[:MAX_ITEMS]
+    return [] if value is None else [value]
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in _items(value) if isinstance(v, str) and v]
+
+
+def _document(value: Any) -> dict[str, Any]:
+    """A policy document given as an object (S3) or as JSON text (IAM); {} when unreadable."""
+    if isinstance(value, str):
+        if len(value) > MAX_POLICY_CHARS:
+            return {}
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return _dict(value)
+
+
+def _condition_keys(condition: Any) -> set[str]:
+    """``{"StringEquals": {"aws:SourceVpce": ...}}`` -> ``{"aws:SourceVpce"}``."""
+    keys: set[str] = set()
+    for body in _dict(condition).values():
+        keys.update(k for k in _dict(body) if isinstance(k, str) and k)
+    return keys
+
+
+def _read_policy(document: Any, grants: _Grants) -> None:
+    """Principals of the ``Allow`` statements of a resource or trust policy."""
+    for st in _items(_document(document).get("Statement")):
+        if not isinstance(st, dict) or str(st.get("Effect", "")).lower() != "allow":
+            continue
+        before = grants.public
+        grants.public = False
+        if "NotPrincipal" in st:  # Allow with NotPrincipal: everyone except those named
+            grants.add(EVERYONE)
+        principal = st.get("Principal")
+        if isinstance(principal, dict):
+            for kind, values in principal.items():
+                for value in _strings(values):
+                    if kind == "AWS":
+                        grants.add_principal(value)
+                    else:
+                        grants.add(EVERYONE if value == "*" else value)
+        else:  # "*", or a malformed string or list: read as AWS principals
+            for value in _strings(principal):
+                grants.add_principal(value)
+        if grants.public:
+            grants.public_conditions.append(_condition_keys(st.get("Condition")))
+        grants.public = grants.public or before
+
+
+def _bucket_policy(params: dict[str, Any], grants: _Grants) -> None:
+    _read_policy(params.get("bucketPolicy"), grants)
+
+
+def _trust_policy(params: dict[str, Any], grants: _Grants) -> None:
+    _read_policy(params.get("policyDocument"), grants)
+
+
+def _snapshot_permission(params: dict[str, Any], grants: _Grants) -> None:
+    """EC2 ``createVolumePermission.add.items``: ``{"userId": ...}`` or ``{"group": "all"}``."""
+    added = _dict(_dict(params.get("createVolumePermission")).get("add"))
+    for item in _items(added.get("items")):
+        item = _dict(item)
+        user = item.get("userId")
+        if isinstance(user, str) and user:
+            grants.add_principal(user)
+        group = item.get("group")
+        if isinstance(group, str) and group:
+            grants.add(EVERYONE if group == "all" else f"group {group}")
+
+
+def _db_snapshot_permission(params: dict[str, Any], grants: _Grants) -> None:
+    """RDS ``attributeName: restore`` with ``valuesToAdd``: account ids or ``all``."""
+    if params.get("attributeName") != "restore":
+        return
+    for value in _strings(params.get("valuesToAdd")):
+        if value == "all":
+            grants.add(EVERYONE)
+        else:
+            grants.add_principal(value)
+
+
+def _acl_grantee(kind: str, value: str, owner: str | None, grants: _Grants) -> None:
+    kind = kind.lower()
+    if kind == "uri":
+        grants.add(_S3_GROUPS.get(value, value))
+    elif kind == "id":
+        if value != owner:  # a canonical user id names an account; not the bucket's owner
+            grants.add(value)
+            grants.foreign = True
+    elif kind in ("emailaddress", "email"):
+        grants.add(value)
+
+
+def _bucket_acl(params: dict[str, Any], grants: _Grants) -> None:
+    """S3 ``AccessControlPolicy`` grants, a canned ``x-amz-acl`` or ``x-amz-grant-*`` headers."""
+    policy = _dict(params.get("AccessControlPolicy"))
+    owner = _dict(policy.get("Owner")).get("ID")
+    owner = owner if isinstance(owner, str) else None
+    acl = _dict(policy.get("AccessControlList"))
+    for grant in _items(acl.get("Grant")):
+        grantee = _dict(_dict(grant).get("Grantee"))
+        for kind in ("URI", "ID", "EmailAddress"):
+            value = grantee.get(kind)
+            if isinstance(value, str) and value:
+                _acl_grantee(kind, value, owner, grants)
+    for canned in _strings(params.get("x-amz-acl")):
+        if canned in _CANNED_ACLS:
+            grants.add(_CANNED_ACLS[canned])
+    for header in _HEADER_GRANTS:
+        for text in _strings(params.get(header)):
+            for kind, value in _HEADER_GRANTEE.findall(text[:MAX_POLICY_CHARS]):
+                _acl_grantee(kind, value, owner, grants)
+
+
+_Reader = Callable[[dict[str, Any], _Grants], None]
+# (eventSource, eventName) -> reader. Inline permission policies (PutUserPolicy, PutRolePolicy,
+# PutGroupPolicy, CreatePolicyVersion) give the caller's own principals rights: not grants to
+# others, not read.
+READERS: dict[tuple[str, str], _Reader] = {
+    ("ec2.amazonaws.com", "ModifySnapshotAttribute"): _snapshot_permission,
+    ("s3.amazonaws.com", "PutBucketPolicy"): _bucket_policy,
+    ("s3.amazonaws.com", "PutBucketAcl"): _bucket_acl,
+    ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): _trust_policy,
+    ("iam.amazonaws.com", "CreateRole"): _trust_policy,
+    ("rds.amazonaws.com", "ModifyDBSnapshotAttribute"): _db_snapshot_permission,
+    ("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute"): _db_snapshot_permission,
+}
+GRANT_EVENTS: frozenset[str] = frozenset(name for _, name in READERS)
+
+
+def grant_details(rec: dict[str, Any]) -> dict[str, Any]:
+    """Who the record's call gave access to, as resource ``details`` (see the module doc).
+
+    Empty for events that grant nothing to others and for records whose parameters cannot be
+    read. A failed call keeps its details: whom the caller tried to give access to matters.
+    """
+    name = rec.get("eventName")
+    if name not in GRANT_EVENTS:
+        return {}
+    reader = READERS.get((rec.get("eventSource"), name))  # type: ignore[arg-type]
+    params = rec.get("requestParameters")
+    if reader is None or not isinstance(params, dict):
+        return {}
+    grants = _Grants()
+    try:
+        reader(params, grants)
+    except (TypeError, ValueError, AttributeError, RecursionError):  # pragma: no cover
+        return {}  # a shape no reader foresaw: no details rather than no finding
+    own = rec.get("recipientAccountId") or _dict(rec.get("userIdentity")).get("accountId")
+    return grants.details(own if isinstance(own, str) else None)
+
+
+def grant_key(details: dict[str, Any]) -> tuple[Any, ...]:
+    """What part of a finding's identity its grant is: two different grantees, two findings."""
+    granted = details.get("granted_to")
+    if not isinstance(granted, list) or not granted:
+        return ()
+    conditions = details.get("conditions")
+    return (
+        tuple(str(g) for g in granted),
+        bool(details.get("public")),
+        tuple(str(c) for c in conditions) if isinstance(conditions, list) else (),
+    )
+
+
+def first_grant(details: Iterable[dict[str, Any]]) -> tuple[Any, ...]:
+    """The :func:`grant_key` of the first details that hold a grant, else ``()``."""
+    for d in details:
+        key = grant_key(d)
+        if key:
+            return key
+    return ()
