@@ -28,6 +28,7 @@ from trailguard.findings.common import (
     short_time,
     sort_findings,
 )
+from trailguard.findings.granted import grant_label
 from trailguard.findings.model import Finding, Report, Severity, Status
 from trailguard.findings.summary import summarize
 from trailguard.findings.timeline import SEVERITY_COLOR, build_timeline
@@ -188,6 +189,7 @@ def render_html(report: Report) -> str:
         sections=sections,
         section_names={s.name for s in sections},
         anchor=anchor,
+        grant_label=grant_label,
         script=FILTER_SCRIPT,
         script_hash=_csp_hash(FILTER_SCRIPT),
     )
