@@ -83,6 +83,18 @@ def _region(f: Finding) -> str:
     return finding_region(f) or DEFAULT_REGION
 
 
+def _scalar(value: Any) -> str | int | float | bool | None:
+    """A details value as one ``Other`` string map value: scalars as they are, a list of
+    scalars (the grantees of a share) joined with ``, ``; anything else left out."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list) and value and all(
+        isinstance(v, str | int | float | bool) for v in value
+    ):
+        return ", ".join(str(v) for v in value)
+    return None
+
+
 def _resource(r: Resource, f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Type": _s(r.type or "Other", 256) or "Other",
@@ -92,8 +104,8 @@ def _resource(r: Resource, f: Finding) -> dict[str, Any]:
     }
     other = {
         _s(k, 128): _s(v, MAX_FIELD_VALUE)
-        for k, v in list(r.details.items())[:MAX_PRODUCT_FIELDS]
-        if isinstance(v, str | int | float | bool) and _s(k) and _s(v)
+        for k, v in ((k, _scalar(v)) for k, v in list(r.details.items())[:MAX_PRODUCT_FIELDS])
+        if v is not None and _s(k) and _s(v)
     }
     if r.name and _s(r.name):
         other = {"name": _s(r.name, MAX_FIELD_VALUE), **other}

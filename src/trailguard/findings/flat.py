@@ -6,6 +6,7 @@ import csv
 from typing import IO
 
 from trailguard.findings.common import iso_z
+from trailguard.findings.granted import finding_grant_text
 from trailguard.findings.model import Finding, Report
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -43,6 +44,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "event_ids",
     "remediation",
     "description",
+    "granted_to",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -100,6 +102,7 @@ def finding_row(f: Finding) -> dict[str, str]:
         "event_ids": ";".join(f.event_ids),
         "remediation": f.remediation,
         "description": f.description,
+        "granted_to": finding_grant_text(f) or None,
     }
     return {k: _cell(row[k]) for k in CSV_COLUMNS}
 

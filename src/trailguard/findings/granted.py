@@ -36,11 +36,19 @@ def grant_text(details: dict[str, Any]) -> str:
     return text
 
 
-def grant_label(f: Finding) -> str:
-    """``granted to ...`` for a finding whose target holds grantees (``tried to grant to ...``
-    when the call failed); empty otherwise."""
+def finding_grant_text(f: Finding) -> str:
+    """:func:`grant_text` of the first target of ``f`` that holds grantees; empty otherwise."""
     for r in f.resources:
         text = grant_text(r.details) if r.details else ""
         if text:
-            return ("tried to grant to " if f.error_code else "granted to ") + text
+            return text
     return ""
+
+
+def grant_label(f: Finding) -> str:
+    """``granted to ...`` for a finding whose target holds grantees (``tried to grant to ...``
+    when the call failed); empty otherwise."""
+    text = finding_grant_text(f)
+    if not text:
+        return ""
+    return ("tried to grant to " if f.error_code else "granted to ") + text

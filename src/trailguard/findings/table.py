@@ -21,6 +21,7 @@ from trailguard.findings.common import (
     sort_findings,
     target_label,
 )
+from trailguard.findings.granted import grant_label
 from trailguard.findings.model import Finding, Report, Severity, Status
 from trailguard.findings.summary import summary_lines
 
@@ -56,6 +57,16 @@ def _event(f: Finding) -> str:
     if f.event_name and f.explain and f.explain != f.event_name:
         return f"{f.event_name} (explain {f.explain})"
     return f.event_name or f.explain or ""
+
+
+def _target(f: Finding) -> Text:
+    """The targets, and on a second line whom an access-granting event gave access to."""
+    cell = _t(target_label(f))
+    granted = grant_label(f)
+    if granted:
+        cell.append("\n" if cell.plain else "")
+        cell.append(printable(granted), "bold")
+    return cell
 
 
 def _col(table: Table, name: str, **kw: object) -> None:
@@ -108,12 +119,16 @@ def detections_table(findings: list[Finding], width: int = 200) -> Table:
             if who or whom:
                 cell.append("\n")
                 cell.append(printable(f"{who or '?'} -> {whom}" if whom else who), "dim")
+            granted = grant_label(f)
+            if granted:
+                cell.append("\n")
+                cell.append(printable(granted), "bold")
             cells.append(cell)
         else:
             cells += [_t(f.title), _t(_event(f)), _t(actor_label(actor))]
             if wide:
                 cells.append(_t(actor.source_ip if actor and actor.source_ip else ""))
-            cells.append(_t(target_label(f)))
+            cells.append(_target(f))
             if wide:
                 cells.append(_t(_where(f)))
         table.add_row(*cells)
