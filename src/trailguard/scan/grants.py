@@ -4,9 +4,10 @@ A finding for a snapshot share or a new bucket policy must say who now has acces
 responder need not open the raw record. :func:`grant_details` returns what goes into the
 target resource's ``details``:
 
-- ``granted_to``: the grantees, sorted, at most :data:`MAX_GRANTEES` (then ``"... and N
-  more"``): account ids, principal ARNs, service and federated principals, S3 canonical user
-  ids and e-mail grantees, and :data:`EVERYONE` / :data:`ANY_AWS_USER` for public grants;
+- ``granted_to``: the grantees, public ones first, then sorted, at most :data:`MAX_GRANTEES`
+  (then ``"... and N more"``): account ids, principal ARNs, service and federated principals,
+  S3 canonical user ids and e-mail grantees, and :data:`EVERYONE` / :data:`ANY_AWS_USER` for
+  public grants;
 - ``public``: true when everyone (or any authenticated AWS user) is a grantee;
 - ``conditions``: for a public policy grant, the condition keys of the ``Allow`` statements
   that make it public, when every such statement has a Condition (one statement without
@@ -90,7 +91,7 @@ class _Grants:
     def details(self, own_account: str | None) -> dict[str, Any]:
         if not self.grantees:
             return {}
-        names = sorted(self.grantees)
+        names = sorted(self.grantees, key=lambda n: (n not in PUBLIC_GRANTEES, n))
         if len(names) > MAX_GRANTEES:
             names = [*names[:MAX_GRANTEES], f"... and {len(names) - MAX_GRANTEES} more"]
         out: dict[str, Any] = {"granted_to": names}
