@@ -12,6 +12,9 @@ from trailguard.findings.model import Severity
 from trailguard.scan.convert import (
     FindingGroups,
     actor_from_record,
+    finding_from_record,
+    group_key,
+    record_group_key,
     resources_from_record,
     rule_meta,
     techniques_from_tags,
@@ -148,3 +151,51 @@ def test_targets_of_detection_logging_and_sharing_events() -> None:
     assert targets({"secretId": "prod/db"}) == [("AwsSecretsManagerSecret", "prod/db")]
     assert targets(one) == [("AwsEc2FlowLog", "fl-1")]
     assert targets(two) == [("AwsEc2FlowLog", "fl-1"), ("AwsEc2FlowLog", "fl-2")]
+
+
+def _share(n: int, account: str, hour: int = 9) -> dict:
+    return record("ModifySnapshotAttribute", n, eventSource="ec2.amazonaws.com",
+                  eventTime=f"2026-11-20T{hour:02d}:00:00Z", requestParameters={
+                      "snapshotId": "snap-0a1b2c3d4e5f60718",
+                      "attributeType": "CREATE_VOLUME_PERMISSION",
+                      "createVolumePermission": {"add": {"items": [{"userId": account}]}}})
+
+
+def test_grantees_go_on_the_target() -> None:
+    (res,) = resources_from_record(_share(1, "999988887777"))
+    assert (res.type, res.id) == ("AwsEc2Snapshot", "snap-0a1b2c3d4e5f60718")
+    assert res.details == {"granted_to": ["999988887777"], "outside_account": True}
+    finding = finding_from_record(META, _share(1, ACCOUNT))
+    assert finding.resources[0].details == {"granted_to": [ACCOUNT], "outside_account": False}
+
+
+def test_shares_with_different_accounts_are_different_findings() -> None:
+    """Both ways of grouping (records, findings) keep grantees apart and agree on the key."""
+    recs = [_share(1, "999988887777", 9), _share(2, "444455556666", 10),
+            _share(3, "999988887777", 11)]
+    by_record, by_finding = FindingGroups(), FindingGroups()
+    for rec in recs:
+        by_record.add_record(META, rec)
+        by_finding.add(finding_from_record(META, rec))
+        assert record_group_key(META, rec) == group_key(finding_from_record(META, rec))
+    for groups in (by_record, by_finding):
+        found = groups.findings()
+        assert [(f.resources[0].details["granted_to"], f.count) for f in found] == [
+            (["999988887777"], 2), (["444455556666"], 1)]
+    assert len({record_group_key(META, r) for r in recs}) == 2
+
+
+def test_group_keys_agree_without_grants_and_for_malformed_policies() -> None:
+    recs = [record("X", 1), record("X", 2, requestParameters={"userName": "bob"}),
+            record("PutBucketPolicy", 3, eventSource="s3.amazonaws.com",
+                   requestParameters={"bucketName": "b", "bucketPolicy": "not json"}),
+            record("UpdateAssumeRolePolicy", 4, requestParameters={
+                "roleName": "r", "policyDocument": '{"Statement": {"Effect": "Allow", '
+                '"Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": '
+                '"192.0.2.0/24"}}}}'})]
+    for rec in recs:
+        assert record_group_key(META, rec) == group_key(finding_from_record(META, rec))
+    role = finding_from_record(META, recs[3])
+    assert role.resources[0].details == {"granted_to": ["everyone"], "public": True,
+                                         "conditions": ["aws:SourceIp"]}
+    assert finding_from_record(META, recs[2]).resources[0].details == {}
