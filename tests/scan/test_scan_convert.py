@@ -199,3 +199,12 @@ def test_group_keys_agree_without_grants_and_for_malformed_policies() -> None:
     assert role.resources[0].details == {"granted_to": ["everyone"], "public": True,
                                          "conditions": ["aws:SourceIp"]}
     assert finding_from_record(META, recs[2]).resources[0].details == {}
+
+
+def test_rds_cluster_snapshot_share_names_its_target_and_grantees() -> None:
+    rec = record("ModifyDBClusterSnapshotAttribute", 1, eventSource="rds.amazonaws.com",
+                 requestParameters={"dBClusterSnapshotIdentifier": "prod-aurora-final",
+                                    "attributeName": "restore", "valuesToAdd": ["all"]})
+    (res,) = resources_from_record(rec)
+    assert (res.type, res.id) == ("AwsRdsDbClusterSnapshot", "prod-aurora-final")
+    assert res.details == {"granted_to": ["everyone"], "public": True}
