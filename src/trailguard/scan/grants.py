@@ -144,29 +144,34 @@ def _condition_keys(condition: Any) -> set[str]:
     return keys
 
 
+def _principals(st: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, value) of a statement's principals; ``NotPrincipal`` in an Allow is everyone."""
+    out: list[tuple[str, str]] = [("*", "*")] if "NotPrincipal" in st else []
+    principal = st.get("Principal")
+    if isinstance(principal, dict):
+        for kind, values in list(principal.items())[:MAX_ITEMS]:
+            out.extend((str(kind), value) for value in _strings(values))
+    else:  # "*", or a malformed string or list: read as AWS principals
+        out.extend(("AWS", value) for value in _strings(principal))
+    return out
+
+
 def _read_policy(document: Any, grants: _Grants) -> None:
     """Principals of the ``Allow`` statements of a resource or trust policy."""
     for st in _items(_document(document).get("Statement")):
         if not isinstance(st, dict) or str(st.get("Effect", "")).lower() != "allow":
             continue
-        before = grants.public
-        grants.public = False
-        if "NotPrincipal" in st:  # Allow with NotPrincipal: everyone except those named
-            grants.add(EVERYONE)
-        principal = st.get("Principal")
-        if isinstance(principal, dict):
-            for kind, values in principal.items():
-                for value in _strings(values):
-                    if kind == "AWS":
-                        grants.add_principal(value)
-                    else:
-                        grants.add(EVERYONE if value == "*" else value)
-        else:  # "*", or a malformed string or list: read as AWS principals
-            for value in _strings(principal):
+        public = False
+        for kind, value in _principals(st):
+            if value == "*":
+                grants.add(EVERYONE)
+                public = True
+            elif kind == "AWS":
                 grants.add_principal(value)
-        if grants.public:
+            else:
+                grants.add(value)
+        if public:
             grants.public_conditions.append(_condition_keys(st.get("Condition")))
-        grants.public = grants.public or before
 
 
 def _bucket_policy(params: dict[str, Any], grants: _Grants) -> None:
