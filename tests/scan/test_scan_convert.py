@@ -75,6 +75,20 @@ def test_grouping_counts_times_and_bounded_samples() -> None:
     assert len(main.event_ids) == 3
 
 
+def test_a_key_used_from_a_new_address_is_its_own_finding() -> None:
+    """Same user, key, event and target: the attacker's address must not hide in the owner's
+    routine group (records and findings group alike)."""
+    recs = [record("X", 1), record("X", 2), record("X", 3, sourceIPAddress="203.0.113.66")]
+    by_record, by_finding = FindingGroups(), FindingGroups()
+    for rec in recs:
+        by_record.add_record(META, rec)
+        by_finding.add(finding_from_record(META, rec))
+        assert record_group_key(META, rec) == group_key(finding_from_record(META, rec))
+    for groups in (by_record, by_finding):
+        assert sorted((f.actor.source_ip, f.count) for f in groups.findings()) == [
+            ("198.51.100.24", 2), ("203.0.113.66", 1)]
+
+
 def test_grouping_does_not_depend_on_arrival_order() -> None:
     """DuckDB returns rows in any order: first event and sample are the earliest, ties by id."""
     hours = [12, 9, 15, 9, 11, 10, 9]
@@ -149,6 +163,17 @@ def test_targets_of_detection_logging_and_sharing_events() -> None:
     assert targets({"dBSnapshotIdentifier": "db-snap-1", "attributeName": "restore"}) == [
         ("AwsRdsDbSnapshot", "db-snap-1")]
     assert targets({"secretId": "prod/db"}) == [("AwsSecretsManagerSecret", "prod/db")]
+    saml = f"arn:aws:iam::{ACCOUNT}:saml-provider/corp"
+    assert targets({"sAMLProviderArn": saml}) == [("AwsIamSamlProvider", saml)]
+    created = record("CreateSAMLProvider", 1, requestParameters={"name": "corp"})
+    assert [(r.type, r.id) for r in resources_from_record(created)] == [
+        ("AwsIamSamlProvider", "corp")]
+    token = record("GetFederationToken", 2, eventSource="sts.amazonaws.com",
+                   requestParameters={"name": "reporting", "durationSeconds": 129600})
+    assert [(r.type, r.id) for r in resources_from_record(token)] == [
+        ("AwsStsFederatedUser", "reporting")]
+    other = record("CreateBucket", 3, requestParameters={"name": "x"})  # "name" elsewhere
+    assert [r.type for r in resources_from_record(other)] == ["AwsAccount"]
     assert targets(one) == [("AwsEc2FlowLog", "fl-1")]
     assert targets(two) == [("AwsEc2FlowLog", "fl-1"), ("AwsEc2FlowLog", "fl-2")]
 

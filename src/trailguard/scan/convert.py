@@ -48,11 +48,17 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("snapshotId", "AwsEc2Snapshot"),
     ("groupId", "AwsEc2SecurityGroup"),
     ("keyId", "AwsKmsKey"),
+    ("sAMLProviderArn", "AwsIamSamlProvider"),
     ("logGroupName", "AwsLogsLogGroup"),
     ("dBSnapshotIdentifier", "AwsRdsDbSnapshot"),
     ("dBClusterSnapshotIdentifier", "AwsRdsDbClusterSnapshot"),
     ("secretId", "AwsSecretsManagerSecret"),
 )
+# Events whose target is requestParameters.name, too generic a key to read for every event.
+NAME_TARGETS: dict[tuple[str, str], str] = {
+    ("iam.amazonaws.com", "CreateSAMLProvider"): "AwsIamSamlProvider",
+    ("sts.amazonaws.com", "GetFederationToken"): "AwsStsFederatedUser",
+}
 # EC2 records some requests in their XML shape: {"DeleteFlowLogsRequest": {"FlowLogId":
 # {"content": "fl-...", "tag": 1}}} (one id) or a list of such items (several).
 NESTED_TARGET_KEYS: tuple[tuple[str, str, str], ...] = (
@@ -164,9 +170,11 @@ def _targets(rec: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | Non
         for value in _xml_values(_dict(params.get(outer)).get(inner)):
             out.append((rtype, value, value))
     source = _str(rec.get("eventSource")) or ""
-    trail = _str(params.get("name"))
-    if source.startswith("cloudtrail.") and trail:
-        out.append(("AwsCloudTrailTrail", trail, trail.rsplit("/", 1)[-1]))
+    name = _str(params.get("name"))
+    if source.startswith("cloudtrail.") and name:
+        out.append(("AwsCloudTrailTrail", name, name.rsplit("/", 1)[-1]))
+    elif name and (rtype := NAME_TARGETS.get((source, _str(rec.get("eventName")) or ""))):
+        out.append((rtype, name, name))
     if not out and account:
         out.append(("AwsAccount", account, account))
     return out, account, region
@@ -222,6 +230,7 @@ def record_group_key(
     who = (
         _str(ui.get("arn")) or _str(ui.get("principalId")) or _str(ui.get("type")),
         _str(ui.get("accessKeyId")),
+        _str(rec.get("sourceIPAddress")),
     )
     targets, account, _ = _targets(rec)
     return (
@@ -438,12 +447,15 @@ def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
 
 
 def group_key(f: Finding) -> tuple[Any, ...]:
-    """What makes two findings the same: rule, actor, targets, event, error, account, grantees."""
+    """What makes two findings the same: rule, actor (and the address it called from: a stolen
+    key used from a new place must not merge into its owner's routine finding), targets,
+    event, error, account, grantees."""
     actor = f.actor
     who = (
-        (actor.arn or actor.principal_id or actor.identity_type, actor.access_key_id)
+        (actor.arn or actor.principal_id or actor.identity_type, actor.access_key_id,
+         actor.source_ip)
         if actor
-        else (None, None)
+        else (None, None, None)
     )
     targets = tuple(sorted((r.type, r.id) for r in f.resources))
     grant = first_grant(r.details for r in f.resources)
