@@ -78,6 +78,47 @@ def test_snapshot_removal_and_single_item_shape() -> None:
     assert grant_details(single)["granted_to"] == [OTHER]
 
 
+# --- EC2 AMIs and Lambda function policies ------------------------------------------------
+
+def image(*items: dict[str, str], op: str = "add") -> dict[str, Any]:
+    """EC2 ModifyImageAttribute: the same XML-shaped ``items`` under ``launchPermission``."""
+    return _rec("ec2.amazonaws.com", "ModifyImageAttribute", {
+        "imageId": "ami-0a1b2c3d4e5f60718", "attributeType": "launchPermission",
+        "launchPermission": {op: {"items": list(items)}},
+    })
+
+
+def test_image_made_public_and_shared_with_an_account_and_an_organization() -> None:
+    org = "arn:aws:organizations::111122223333:organization/o-exampleorg1"
+    details = grant_details(image({"group": "all"}, {"userId": OTHER}, {"organizationArn": org}))
+    assert details == {"granted_to": [EVERYONE, OTHER, org], "public": True,
+                       "outside_account": True}
+    assert grant_details(image({"userId": OTHER}, op="remove")) == {}
+    # other image attributes (a description change) grant nothing
+    described = _rec("ec2.amazonaws.com", "ModifyImageAttribute", {
+        "imageId": "ami-0a1b2c3d4e5f60718", "description": {"value": "golden image"}})
+    assert grant_details(described) == {}
+
+
+def lambda_permission(principal: Any, **params: Any) -> dict[str, Any]:
+    """Lambda AddPermission20150331v2 as CloudTrail records it."""
+    return _rec("lambda.amazonaws.com", "AddPermission20150331v2", {
+        "functionName": "invoice-export", "statementId": "s1",
+        "action": "lambda:InvokeFunction", "principal": principal, **params})
+
+
+def test_lambda_permission_for_everyone_another_account_and_a_service() -> None:
+    assert grant_details(lambda_permission("*")) == {"granted_to": [EVERYONE], "public": True}
+    assert grant_details(lambda_permission("*", principalOrgID="o-exampleorg1")) == {
+        "granted_to": [EVERYONE], "public": True, "conditions": ["aws:PrincipalOrgID"]}
+    assert grant_details(lambda_permission(OTHER)) == {
+        "granted_to": [OTHER], "outside_account": True}
+    assert grant_details(lambda_permission(
+        "s3.amazonaws.com", sourceArn="arn:aws:s3:::example-uploads")) == {
+        "granted_to": ["s3.amazonaws.com"]}
+    assert grant_details(lambda_permission(None)) == {}
+
+
 # --- S3 bucket policies ------------------------------------------------------------------
 
 def test_bucket_policy_public_read() -> None:

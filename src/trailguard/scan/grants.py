@@ -182,17 +182,48 @@ def _trust_policy(params: dict[str, Any], grants: _Grants) -> None:
     _read_policy(params.get("policyDocument"), grants)
 
 
-def _snapshot_permission(params: dict[str, Any], grants: _Grants) -> None:
-    """EC2 ``createVolumePermission.add.items``: ``{"userId": ...}`` or ``{"group": "all"}``."""
-    added = _dict(_dict(params.get("createVolumePermission")).get("add"))
-    for item in _items(added.get("items")):
-        item = _dict(item)
-        user = item.get("userId")
-        if isinstance(user, str) and user:
-            grants.add_principal(user)
-        group = item.get("group")
-        if isinstance(group, str) and group:
-            grants.add(EVERYONE if group == "all" else f"group {group}")
+def _ec2_permission(attribute: str) -> _Reader:
+    """EC2 ``<attribute>.add.items``: ``{"userId": ...}``, ``{"group": "all"}`` or, for AMIs,
+    ``{"organizationArn": ...}`` / ``{"organizationalUnitArn": ...}``."""
+
+    def read(params: dict[str, Any], grants: _Grants) -> None:
+        added = _dict(_dict(params.get(attribute)).get("add"))
+        for item in _items(added.get("items")):
+            item = _dict(item)
+            user = item.get("userId")
+            if isinstance(user, str) and user:
+                grants.add_principal(user)
+            group = item.get("group")
+            if isinstance(group, str) and group:
+                grants.add(EVERYONE if group == "all" else f"group {group}")
+            for key in ("organizationArn", "organizationalUnitArn"):
+                value = item.get(key)
+                if isinstance(value, str) and value:
+                    grants.add(value)
+
+    return read
+
+
+# Lambda AddPermission's optional parameters that narrow who may use the grant, named as
+# the condition keys Lambda writes into the function policy.
+_LAMBDA_CONDITIONS = {
+    "sourceArn": "AWS:SourceArn",
+    "sourceAccount": "AWS:SourceAccount",
+    "principalOrgID": "aws:PrincipalOrgID",
+    "functionUrlAuthType": "lambda:FunctionUrlAuthType",
+}
+
+
+def _lambda_permission(params: dict[str, Any], grants: _Grants) -> None:
+    """Lambda ``principal``: ``*``, an account id or ARN, or a service (``s3.amazonaws.com``)."""
+    principal = params.get("principal")
+    if not isinstance(principal, str) or not principal:
+        return
+    grants.add_principal(principal)
+    if principal == "*":
+        grants.public_conditions.append(
+            {key for param, key in _LAMBDA_CONDITIONS.items() if params.get(param)}
+        )
 
 
 def _db_snapshot_permission(params: dict[str, Any], grants: _Grants) -> None:
@@ -244,7 +275,10 @@ _Reader = Callable[[dict[str, Any], _Grants], None]
 # PutGroupPolicy, CreatePolicyVersion) give the caller's own principals rights: not grants to
 # others, not read.
 READERS: dict[tuple[str, str], _Reader] = {
-    ("ec2.amazonaws.com", "ModifySnapshotAttribute"): _snapshot_permission,
+    ("ec2.amazonaws.com", "ModifySnapshotAttribute"): _ec2_permission("createVolumePermission"),
+    ("ec2.amazonaws.com", "ModifyImageAttribute"): _ec2_permission("launchPermission"),
+    ("lambda.amazonaws.com", "AddPermission20150331v2"): _lambda_permission,
+    ("lambda.amazonaws.com", "AddPermission20150331"): _lambda_permission,
     ("s3.amazonaws.com", "PutBucketPolicy"): _bucket_policy,
     ("s3.amazonaws.com", "PutBucketAcl"): _bucket_acl,
     ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): _trust_policy,
