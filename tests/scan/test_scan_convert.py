@@ -163,6 +163,12 @@ def test_targets_of_detection_logging_and_sharing_events() -> None:
     assert targets({"dBSnapshotIdentifier": "db-snap-1", "attributeName": "restore"}) == [
         ("AwsRdsDbSnapshot", "db-snap-1")]
     assert targets({"secretId": "prod/db"}) == [("AwsSecretsManagerSecret", "prod/db")]
+    assert targets({"instanceId": "i-0a1b", "userData": "<sensitiveDataRemoved>"}) == [
+        ("AwsEc2Instance", "i-0a1b")]
+    assert targets({"imageId": "ami-0a1b", "attributeType": "launchPermission"}) == [
+        ("AwsEc2Image", "ami-0a1b")]
+    fn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:invoice-export"
+    assert targets({"functionName": fn, "principal": "*"}) == [("AwsLambdaFunction", fn)]
     saml = f"arn:aws:iam::{ACCOUNT}:saml-provider/corp"
     assert targets({"sAMLProviderArn": saml}) == [("AwsIamSamlProvider", saml)]
     created = record("CreateSAMLProvider", 1, requestParameters={"name": "corp"})

@@ -53,6 +53,9 @@ TARGET_KEYS: tuple[tuple[str, str], ...] = (
     ("dBSnapshotIdentifier", "AwsRdsDbSnapshot"),
     ("dBClusterSnapshotIdentifier", "AwsRdsDbClusterSnapshot"),
     ("secretId", "AwsSecretsManagerSecret"),
+    ("instanceId", "AwsEc2Instance"),
+    ("imageId", "AwsEc2Image"),
+    ("functionName", "AwsLambdaFunction"),
 )
 # Events whose target is requestParameters.name, too generic a key to read for every event.
 NAME_TARGETS: dict[tuple[str, str], str] = {
