@@ -61,6 +61,7 @@ class Category(StrEnum):
     resource_sharing = "resource-sharing"  # data made readable by other accounts or everyone
     network_exposure = "network-exposure"  # network paths opened to the internet
     data_destruction = "data-destruction"  # data or keys made unrecoverable
+    secret_access = "secret-access"  # stored secrets read (Secrets Manager values)
     logging_change = "logging-change"
     security_tooling_change = "security-tooling-change"  # detection services (GuardDuty)
     authentication = "authentication"
