@@ -79,3 +79,41 @@ def test_packaged_entries_load_via_importlib_resources() -> None:
     assert len(entries) == len(files)
     for name, entry in entries.items():
         assert get_entry(name.upper()) is entry
+
+
+def _versioned_kb(root: Path, *names: str) -> None:
+    """Entries whose event names carry an API version suffix, like Lambda's."""
+    text = FIXTURE_ENTRY.read_text()
+    for name in names:
+        _write(root, f"iam/{name}.yaml", text.replace("event_name: DeleteSSHPublicKey",
+                                                      f"event_name: {name}"))
+
+
+def test_an_entry_is_found_by_its_api_operation_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _versioned_kb(tmp_path, "DeleteSSHPublicKey20150331v2")
+    monkeypatch.setattr(loader, "knowledge_root", lambda: tmp_path)
+    loader.clear_cache()
+    try:
+        entry = get_entry("DeleteSSHPublicKey20150331v2")
+        assert entry is not None and get_entry("deletesshpublickey") is entry
+        assert sorted(load_entries()) == ["DeleteSSHPublicKey20150331v2"]
+    finally:
+        loader.clear_cache()
+
+
+def test_an_operation_name_never_shadows_an_event_or_picks_between_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _versioned_kb(tmp_path, "DeleteSSHPublicKey20150331", "DeleteSSHPublicKey20150331v2")
+    monkeypatch.setattr(loader, "knowledge_root", lambda: tmp_path)
+    loader.clear_cache()
+    try:
+        assert get_entry("DeleteSSHPublicKey") is None  # two entries claim it: ambiguous
+        _versioned_kb(tmp_path, "DeleteSSHPublicKey")
+        loader.clear_cache()
+        entry = get_entry("DeleteSSHPublicKey")
+        assert entry is not None and entry.event_name == "DeleteSSHPublicKey"
+    finally:
+        loader.clear_cache()

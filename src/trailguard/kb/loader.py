@@ -113,11 +113,24 @@ def load_entries() -> dict[str, Entry]:
 
 @functools.cache
 def _by_lower() -> dict[str, Entry]:
-    return {name.lower(): entry for name, entry in load_entries().items()}
+    by_name = {name.lower(): entry for name, entry in load_entries().items()}
+    # Events named differently from their API operation (Lambda's UpdateFunctionCode20150331v2)
+    # are found by the operation's name too, unless that name is an event of its own.
+    aliases: dict[str, list[Entry]] = {}
+    for entry in load_entries().values():
+        op = (entry.api_operation or "").lower()
+        if op and op != entry.event_name.lower() and op not in by_name:
+            aliases.setdefault(op, []).append(entry)
+    by_name.update({op: found[0] for op, found in aliases.items() if len(found) == 1})
+    return by_name
 
 
 def get_entry(event_name: str) -> Entry | None:
-    """The curated entry for `event_name` (case-insensitive), or None when not curated."""
+    """The curated entry for `event_name` (case-insensitive), or None when not curated.
+
+    An entry is also found by its ``api_operation`` when that differs from the event name
+    (``UpdateFunctionCode`` -> ``UpdateFunctionCode20150331v2``) and no other entry claims it.
+    """
     return _by_lower().get(event_name.strip().lower())
 
 
