@@ -206,7 +206,8 @@ def test_metric_filter_without_alarm_does_not_count(aws, audit) -> None:
     _cis_metric_filter("RootUsage", CIS_ROOT, alarm=False)
     f = audit("alerting_root_usage")["alerting_root_usage"]
     assert f.status is Status.FAIL
-    assert f.resources[0].details["uncovered_events"] == ["root ConsoleLogin", "root API call"]
+    assert f.resources[0].details["uncovered_events"] == [
+        "root ConsoleLogin", "root API call", "root API call to a regional service"]
     assert f.reason.endswith("metric filter RootUsage on cloudtrail has no alarm on its metric")
 
 
@@ -217,8 +218,9 @@ def test_alarm_to_an_unsubscribed_topic_is_the_reason(aws, audit) -> None:
         sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
     f = audit("alerting_root_usage")["alerting_root_usage"]
     assert f.status is Status.FAIL
-    assert f.reason == ("no alert reaches anyone for root ConsoleLogin, root API call: alarm "
-                        f"RootUsage notifies topic {TOPIC} which has no confirmed subscription")
+    assert f.reason == ("no alert reaches anyone for root ConsoleLogin, root API call, root API "
+                        f"call to a regional service: alarm RootUsage notifies topic {TOPIC} "
+                        "which has no confirmed subscription")
 
 
 @pytest.mark.parametrize("topic", ["missing", "unsubscribed"])
@@ -317,3 +319,80 @@ def test_home_region_outside_configured_regions_is_named(aws, audit) -> None:
     assert f.reason == (f"{GAP} (the region is not in alerting.regions, so its rules were not "
                         "read)")
     assert f.resources[0].details["regions"] == ["us-east-1"]
+
+
+# --- root usage: sign-in and IAM in us-east-1, regional services in every audited region -----
+
+ROOT = {"detail": {"userIdentity": {"type": ["Root"]}}}
+ROOT_REGIONAL = "root API call to a regional service"
+
+
+def test_root_rule_in_us_east_1_only_misses_root_calls_in_a_trail_home_region(aws, audit) -> None:
+    _eu_trail()
+    _rule("root", ROOT)
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.reason == (f"no alert in eu-west-1 for {ROOT_REGIONAL}: EventBridge receives a call "
+                        "to a regional service in the region called only, and eu-west-1 is "
+                        "audited as the home region of trail eu-main")
+    d = f.resources[0].details
+    assert d["uncovered_events"] == [ROOT_REGIONAL]
+    assert d["missing_regions"] == {ROOT_REGIONAL: ["eu-west-1"]}
+    assert d["covered"]["root ConsoleLogin"].endswith(":rule/root")
+
+
+def test_root_rules_in_every_audited_region_pass(aws, audit) -> None:
+    _eu_trail()
+    _rule("root", ROOT)
+    add_alert_rule("root-eu", ROOT, add_email_topic("soc-eu", "eu-west-1"), "eu-west-1")
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.PASS
+    assert f.resources == []
+
+
+def test_root_rule_forwarded_from_a_home_region_passes(aws, audit) -> None:
+    _eu_trail()
+    _rule("root", ROOT)
+    _forward("eu-west-1", ROOT)
+    assert audit("alerting_root_usage")["alerting_root_usage"].status is Status.PASS
+
+
+def test_root_sign_in_is_looked_for_in_us_east_1_only(aws, audit) -> None:
+    """Root sign-ins are recorded in us-east-1: a rule elsewhere does not cover them."""
+    from trailguard.audit.config import AlertingConfig, AuditConfig
+
+    add_alert_rule("root-eu", ROOT, add_email_topic("soc-eu", "eu-west-1"), "eu-west-1")
+    cfg = AuditConfig(alerting=AlertingConfig(regions=["eu-west-1"]))
+    f = audit("alerting_root_usage", config=cfg)["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.resources[0].details["uncovered_events"] == ["root ConsoleLogin", "root API call"]
+    assert f.resources[0].details["covered"][ROOT_REGIONAL].endswith(":rule/root-eu")
+
+
+def test_configured_region_without_root_rule_is_named(aws, audit) -> None:
+    from trailguard.audit.config import AlertingConfig, AuditConfig
+
+    _rule("root", ROOT)
+    cfg = AuditConfig(alerting=AlertingConfig(regions=["us-east-1", "ap-southeast-2"]))
+    f = audit("alerting_root_usage", config=cfg)["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.reason == (f"no alert in ap-southeast-2 for {ROOT_REGIONAL}: EventBridge receives a "
+                        "call to a regional service in the region called only, and ap-southeast-2 "
+                        "is audited as listed in alerting.regions")
+
+
+def test_no_root_rule_anywhere_lists_every_root_probe(aws, audit) -> None:
+    _eu_trail()
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.FAIL
+    assert f.resources[0].details["uncovered_events"] == [
+        "root ConsoleLogin", "root API call", ROOT_REGIONAL]
+    assert f.resources[0].details["missing_regions"] == {}
+    assert f.reason.startswith("no enabled EventBridge rule or alarmed metric filter matches")
+
+
+def test_root_metric_filter_on_a_multi_region_trail_covers_every_region(aws, audit) -> None:
+    _cis_metric_filter("RootUsage", CIS_ROOT)
+    _eu_trail()
+    f = audit("alerting_root_usage")["alerting_root_usage"]
+    assert f.status is Status.PASS

@@ -35,11 +35,15 @@ def test_explain_events_are_real_and_remediations_known() -> None:
 
 
 def test_alerting_probes_name_real_events() -> None:
-    ops = _operations() | SIGN_IN_EVENTS
+    """Each probe's eventName is an operation of the service of its eventSource."""
+    session = botocore.session.get_session()
     probes = load_alerting_probes()
     assert set(probes) == {c for c in load_catalog() if c.startswith("alerting_")}
     for cid, items in probes.items():
         for p in items:
+            service = p.record["eventSource"].removesuffix(".amazonaws.com")
+            ops = SIGN_IN_EVENTS if service == "signin" else set(
+                session.get_service_model(service).operation_names)
             assert p.record["eventName"] in ops, (cid, p.name)
 
 

@@ -138,12 +138,18 @@ def test_eu_trail_plan_apply_audit_replan_undo(aws, journal_dir) -> None:
 
 
 def test_rule_only_in_us_east_1_is_completed_in_eu_west_1(aws, journal_dir) -> None:
-    """The user's own us-east-1 rule covers IAM events; only the eu-west-1 gap is planned."""
+    """The user's own us-east-1 rule covers IAM events; only the eu-west-1 gap is planned.
+
+    eu-west-1 lacks both the calls on the trail and root calls to regional services made there.
+    """
     _eu_trail()
     topic = add_email_topic("soc")
     add_alert_rule("soc-all", alerting_pattern(), topic)
     found = _audit()
-    assert found["alerting_root_usage"].status is Status.PASS
+    assert found["alerting_mfa_deactivation"].status is Status.PASS
+    assert found["alerting_root_usage"].status is Status.FAIL
+    assert found["alerting_root_usage"].resources[0].details["missing_regions"] == {
+        "root API call to a regional service": ["eu-west-1"]}
     assert found["alerting_cloudtrail_changes"].status is Status.FAIL
     assert "no alert in eu-west-1" in found["alerting_cloudtrail_changes"].reason
     plan = _plan(journal_dir, topic_arn=topic)
@@ -219,3 +225,33 @@ def test_topic_in_eu_west_1_gets_iam_events_forwarded_from_us_east_1(aws, journa
     assert set(_audit_status().values()) == {Status.PASS}
     assert _undo(path).ok
     assert _rules("us-east-1") == {} and _rules("eu-west-1") == {}
+
+
+def test_root_calls_in_the_session_region_get_a_rule_there(aws, journal_dir, monkeypatch) -> None:
+    """Working from eu-central-1 (no trail there): root calls to regional services made there
+    reach EventBridge there only, so the audit requires a rule there and the plan adds one."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    topic = add_email_topic("soc")
+    add_alert_rule("soc-all", alerting_pattern(), topic)
+    before = _audit()
+    root = before.pop("alerting_root_usage")
+    assert root.status is Status.FAIL
+    assert root.reason == (
+        "no alert in eu-central-1 for root API call to a regional service: EventBridge receives a "
+        "call to a regional service in the region called only, and eu-central-1 is audited as "
+        "the session region")
+    assert {f.status for f in before.values()} == {Status.PASS}
+
+    plan = _plan(journal_dir, topic_arn=topic)
+    assert [(s.handler, s.calls[0].region) for s in plan.steps] == [
+        ("topic_policy", "us-east-1"), ("rule_put", "us-east-1"), ("rule_targets", "us-east-1"),
+        ("role_create", "eu-central-1"), ("role_policy", "eu-central-1"),
+        ("rule_put", "eu-central-1"), ("rule_targets", "eu-central-1")]
+    assert plan.steps[5].why == ("audited as the session region: root calls to regional "
+                                 "services made here reach EventBridge here only")
+    path = _apply(plan, journal_dir)
+    assert _rules("eu-central-1")[RULE]["pattern"] == regional_alerting_pattern()
+    assert set(_audit_status().values()) == {Status.PASS}
+    assert _undo(path).ok
+    assert _rules("eu-central-1") == {}
+    assert _audit()["alerting_root_usage"].reason == root.reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -30,12 +31,24 @@ class CheckMeta(BaseModel):
     recommendation: str
 
 
+Delivery = Literal["us-east-1", "trail-home", "each-region", "any-region"]
+
+
 class Probe(BaseModel):
-    """A CloudTrail record an alerting check requires some alert to match."""
+    """A CloudTrail record an alerting check requires some alert to match.
+
+    ``delivered`` says where EventBridge receives the event, hence which regions need a rule:
+    ``us-east-1`` (global services, root sign-in), ``trail-home`` (calls on a trail: the home
+    region of every trail), ``each-region`` (calls to regional services, which can be made in
+    any region: every audited region) or ``any-region`` (a rule in one audited region is
+    enough). None: from the event source (IAM, STS, sign-in: us-east-1; CloudTrail:
+    trail-home; others: any-region).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    delivered: Delivery | None = None
     record: dict
 
 

@@ -17,7 +17,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailguard.audit.catalog import load_catalog
-from trailguard.audit.checks.alerting import trail_home_regions
+from trailguard.audit.checks.alerting import region_reasons, trail_home_regions
 from trailguard.audit.checks.cloudtrail import records_management_writes
 from trailguard.audit.checks.iam_credentials import credential_report
 from trailguard.audit.config import AuditConfig, PasswordPolicyConfig
@@ -517,7 +517,9 @@ FORWARD_POLICY = "forward-to-alert-bus"  # inline policy name on the forwarding 
 
 def alerting_rule_regions(p: Planning, hub: str) -> dict[str, str]:
     """Region -> why it needs an alerting rule: the topic's region, us-east-1, every home region
-    of the account's trails, and the region of a trail this plan creates.
+    of the account's trails, the region of a trail this plan creates, and every other region
+    the audit reads (the session region, or ``alerting.regions``), where root calls to regional
+    services reach EventBridge. The same regions the alerting checks require.
 
     Raises CheckError when the trails cannot be listed.
     """
@@ -531,6 +533,9 @@ def alerting_rule_regions(p: Planning, hub: str) -> dict[str, str]:
     for region, names in homes.items():
         why.setdefault(region, f"home region of trail {', '.join(names)}: calls on it reach "
                                "EventBridge here only")
+    for region, audited in region_reasons(actx).items():
+        why.setdefault(region, f"audited as {audited}: root calls to regional services made "
+                               "here reach EventBridge here only")
     return why
 
 
@@ -608,9 +613,10 @@ def plan_alerting(p: Planning) -> None:
     """EventBridge rules on the high-severity events, reaching one SNS topic from every region
     where they are delivered.
 
-    The rule of the topic's region targets the topic; the rules of us-east-1 (IAM, sign-in)
-    and of every trail's home region (calls on the trail) forward to the default event bus of
-    the topic's region, through a role EventBridge assumes. One topic, one set of subscribers.
+    The rule of the topic's region targets the topic; the rules of us-east-1 (IAM, sign-in),
+    of every trail's home region (calls on the trail) and of every other audited region (root
+    calls to regional services) forward to the default event bus of the topic's region, through
+    a role EventBridge assumes. One topic, one set of subscribers.
     """
     failed = p.failed(*_alerting_ids())
     if not failed:

@@ -3,9 +3,11 @@
 A probe event (alerting.yaml) is covered by
 - an ENABLED EventBridge rule with a target that reaches someone (an SNS topic needs a
   confirmed subscription) whose pattern matches the event as
-  EventBridge delivers it (rules of us-east-1 for IAM and sign-in events, which are delivered
-  there only; of every home region of the account's trails for calls on trails, which
-  reach EventBridge there; of any audited region for other regional events), or
+  EventBridge delivers it, in the regions where it is delivered (the probe's ``delivered``):
+  rules of us-east-1 for IAM, STS and root sign-in events, which are delivered there only;
+  of every home region of the account's trails for calls on trails; of every audited region
+  for root calls to regional services, which reach EventBridge in the region called; of any
+  audited region for other events), or
 - a CloudWatch Logs metric filter on the log group of a logging multi-region trail that
   matches the record, with a CloudWatch alarm on the filter's metric whose actions reach
   someone (same rule for SNS topics).
@@ -22,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from trailguard.audit.catalog import Probe, load_alerting_probes
+from trailguard.audit.catalog import Delivery, Probe, load_alerting_probes
 from trailguard.audit.checks import check
 from trailguard.audit.checks.cloudtrail import trail_status, trails
 from trailguard.audit.context import AuditContext, CheckError, CheckOutcome
@@ -62,15 +64,51 @@ def _homes(ctx: AuditContext) -> dict[str, list[str]]:
         return {}
 
 
-def alert_regions(ctx: AuditContext) -> list[str]:
-    """Regions whose EventBridge rules are read.
+def region_reasons(ctx: AuditContext) -> dict[str, str]:
+    """Audited region -> why it is audited (read for rules, and needs a root-usage rule).
 
     Configured (``alerting.regions``), else us-east-1, the session region and the home region of
-    every trail of the account.
+    every trail of the account. The text reads after "is audited as".
     """
     if ctx.config.alerting.regions:
-        return list(dict.fromkeys(ctx.config.alerting.regions))
-    return list(dict.fromkeys([GLOBAL_REGION, ctx.region, *_homes(ctx)]))
+        return dict.fromkeys(ctx.config.alerting.regions, "listed in alerting.regions")
+    out = {GLOBAL_REGION: "the region of global services"}
+    out.setdefault(ctx.region, "the session region")
+    for region, names in _homes(ctx).items():
+        out.setdefault(region, f"the home region of trail {', '.join(names)}")
+    return out
+
+
+def alert_regions(ctx: AuditContext) -> list[str]:
+    """Regions whose EventBridge rules are read (the keys of region_reasons)."""
+    return list(region_reasons(ctx))
+
+
+def delivery(probe: Probe) -> Delivery:
+    """Where EventBridge receives the probe's event: the probe's ``delivered``, else by source."""
+    if probe.delivered:
+        return probe.delivered
+    source = probe.record.get("eventSource", "")
+    if source in _GLOBAL_SOURCES:
+        return "us-east-1"
+    return "trail-home" if source in _TRAIL_SOURCES else "any-region"
+
+
+def needed_regions(ctx: AuditContext, probe: Probe) -> dict[str, str]:
+    """Region -> why it needs its own rule for ``probe`` ({}: one rule anywhere is enough).
+
+    ``trail-home``: the home region of every trail of the account; ``each-region``: every
+    audited region. The text reads after "no alert in REGION for EVENTS:".
+    """
+    kind = delivery(probe)
+    if kind == "trail-home":
+        return {r: f"trail {', '.join(names)} is homed in {r}, and EventBridge receives the API "
+                   "calls on a trail in its home region only"
+                for r, names in _homes(ctx).items()}
+    if kind == "each-region":
+        return {r: "EventBridge receives a call to a regional service in the region called only, "
+                   f"and {r} is audited as {why}" for r, why in region_reasons(ctx).items()}
+    return {}
 
 
 def _rules(ctx: AuditContext, region: str) -> list[dict[str, Any]]:
@@ -263,13 +301,13 @@ def _metric_filters(ctx: AuditContext) -> list[dict[str, Any]]:
 class Coverage:
     """What covers a probe event (None: nothing), what nearly does, and what was unreadable.
 
-    ``missing`` maps each trail home region left without a covering rule to its trails.
+    ``missing`` maps each region that needs its own rule but has none to why it needs one.
     """
 
     by: str | None = None
     near_misses: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    missing: dict[str, list[str]] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def _region_coverage(ctx: AuditContext, probe: Probe, region: str,
@@ -289,16 +327,15 @@ def _region_coverage(ctx: AuditContext, probe: Probe, region: str,
 def probe_coverage(ctx: AuditContext, probe: Probe) -> Coverage:
     """What covers ``probe``: a matching rule or alarmed metric filter that reaches someone.
 
-    IAM and sign-in events need a rule in us-east-1; calls on trails a rule in every home
-    region of the account's trails (any read region when there is no trail); other events a
-    rule in any read region. Rules and filters that match but alert nobody are kept as near
-    misses (the reason why).
+    Where a rule must be (see ``delivery``): in us-east-1; in every region of needed_regions
+    (trails' home regions, or every audited region), or in any audited region when there is
+    none. A metric filter on a multi-region trail's log group sees every region. Rules and
+    filters that match but alert nobody are kept as near misses (the reason why).
     """
     cov = Coverage()
-    source = probe.record.get("eventSource", "")
     read = alert_regions(ctx)
-    need = _homes(ctx) if source in _TRAIL_SOURCES else {}
-    regions = [GLOBAL_REGION] if source in _GLOBAL_SOURCES else (
+    need = needed_regions(ctx, probe)
+    regions = [GLOBAL_REGION] if delivery(probe) == "us-east-1" else (
         [r for r in need if r in read] if need else read)
     covered: dict[str, str] = {}
     for region in regions:
@@ -327,24 +364,22 @@ def probe_coverage(ctx: AuditContext, probe: Probe) -> Coverage:
                 cov.near_misses.append(f["_problem"])
     except CheckError as exc:
         cov.errors.append(f"metric filters: {exc}")
-    cov.missing = {r: names for r, names in need.items() if r not in covered}
+    if covered or delivery(probe) == "trail-home":
+        # a root-usage rule in no region at all is plainly uncovered, not a regional gap
+        cov.missing = {r: why for r, why in need.items() if r not in covered}
     return cov
 
 
-def _gap_reasons(ctx: AuditContext, missing: dict[str, dict[str, list[str]]]) -> list[str]:
-    """One sentence per trail home region left without alert, naming the region and trails."""
-    by_region: dict[str, list[str]] = {}
-    trails_of: dict[str, list[str]] = {}
+def _gap_reasons(ctx: AuditContext, missing: dict[str, dict[str, str]]) -> list[str]:
+    """One sentence per region (and reason) left without alert, naming the region and why."""
+    gaps: dict[tuple[str, str], list[str]] = {}
     for probe, regions in missing.items():
-        for region, names in regions.items():
-            by_region.setdefault(region, []).append(probe)
-            trails_of[region] = names
+        for region, why in regions.items():
+            gaps.setdefault((region, why), []).append(probe)
     read = alert_regions(ctx)
     out = []
-    for region, probes in by_region.items():
-        text = (f"no alert in {region} for {', '.join(probes)}: trail "
-                f"{', '.join(trails_of[region])} is homed in {region}, and EventBridge receives "
-                "the API calls on a trail in its home region only")
+    for (region, why), probes in gaps.items():
+        text = f"no alert in {region} for {', '.join(probes)}: {why}"
         if region not in read:
             text += " (the region is not in alerting.regions, so its rules were not read)"
         out.append(text)
@@ -355,7 +390,7 @@ def _alerting(ctx: AuditContext, check_id: str) -> CheckOutcome:
     out = CheckOutcome()
     covered: dict[str, str] = {}
     uncovered: list[str] = []
-    missing: dict[str, dict[str, list[str]]] = {}
+    missing: dict[str, dict[str, str]] = {}
     near: list[str] = []
     for probe in load_alerting_probes()[check_id]:
         out.evaluated += 1
