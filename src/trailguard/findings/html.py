@@ -29,6 +29,7 @@ from trailguard.findings.common import (
     sort_findings,
 )
 from trailguard.findings.granted import grant_label
+from trailguard.findings.html_rows import detection_rows_html
 from trailguard.findings.model import Finding, Report, Severity, Status
 from trailguard.findings.summary import summarize
 from trailguard.findings.timeline import SEVERITY_COLOR, build_timeline
@@ -181,6 +182,7 @@ def render_html(report: Report) -> str:
         generated=iso_z(report.generated_at),
         summary=summarize(report),
         det_rows=det_rows,
+        detection_rows=detection_rows_html(det_rows),
         pos_rows=pos_rows,
         filters=filters,
         timeline=build_timeline(detections),
