@@ -20,14 +20,14 @@ def test_every_curated_event_has_its_own_rule(catalog) -> None:
         i.event_names[0] for i in catalog.rules if i.kind == "detection" and len(i.event_names) == 1
     }
     assert set(CURATED_EVENTS) <= single
-    assert len(CURATED_EVENTS) == 47
+    assert len(CURATED_EVENTS) == 53
 
 
 def test_rule_counts_by_kind(catalog) -> None:
     kinds = Counter(i.kind for i in catalog.rules)
-    assert kinds["correlation"] == 4
-    assert kinds["correlation-input"] == 3
-    assert kinds["detection"] >= 47 + 10
+    assert kinds["correlation"] == 5
+    assert kinds["correlation-input"] == 4
+    assert kinds["detection"] >= 53 + 12
 
 
 def test_ids_are_fixed_unique_uuid4(catalog) -> None:
@@ -75,10 +75,13 @@ def test_per_event_rules_have_a_failed_call_as_negative_example(catalog) -> None
                 "trailguard/rules/s3/",
                 "trailguard/rules/kms/",
                 "trailguard/rules/sts/",
+                "trailguard/rules/logs/",
+                "trailguard/rules/rds/",
+                "trailguard/rules/secretsmanager/",
             )
         )
     ]
-    assert len(per_event) == 46 + 2
+    assert len(per_event) == 52 + 2
     for info in per_event:
         failed = [e for e in info.examples if not e.match and e.events[0].get("errorCode")]
         assert failed, f"{info.title}: no failed-call negative example"

@@ -18,7 +18,9 @@ bucket public and trusts an outside account on a role, then creates a backdoor a
 writes an Allow-everything inline policy on the build user and a new default version of its own
 policy, opens SSH to the internet, schedules a KMS key for deletion, puts the backdoor user in
 admins, makes a group and its own role administrator, writes Allow * on a role and registers its
-own SAML identity provider; svc-build's stolen key mints a federated session; a stolen user key is
+own SAML identity provider, harvests twelve secrets, opens a bucket through its
+ACL, shares a database snapshot, disables a KMS key and deletes the CloudTrail log group;
+svc-build's stolen key mints a federated session and reads a secret; a stolen user key is
 denied; bob signs in without MFA; the root user signs in and creates a root access key.
 """
 
@@ -66,6 +68,13 @@ EXTERNAL_ACCOUNT = "999988887777"  # the attacker's own AWS account
 PROBE_IP = "203.0.113.99"
 ROOT_IP = "192.0.2.50"
 OFFICE_IPS = ("198.51.100.24", "198.51.100.25", "198.51.100.70")
+# Secrets the compromised session reads one after another (credential harvesting).
+HARVESTED_SECRETS = (
+    "prod/orders/db", "prod/payments/stripe-api-key", "prod/billing/db", "prod/crm/api-token",
+    "prod/search/admin", "prod/mail/smtp", "prod/analytics/warehouse", "prod/sso/signing-key",
+    "prod/backup/archive-passphrase", "prod/partners/sftp", "prod/ci/github-app-key",
+    "prod/support/helpdesk-token",
+)
 
 
 @dataclass
@@ -270,6 +279,20 @@ class _Story:
                 user_agent=BOTO3_UA,
             )
         )
+        # Logs, storage, databases, keys and secrets in the day's routine: the log group of a
+        # deleted Lambda function removed, the public website bucket opened, server access
+        # logging granted to the log delivery group, a finished snapshot share withdrawn, the
+        # retired workload's key disabled before its deletion, and a deploy job reading its token.
+        t5 = DAY.replace(hour=9, minute=41, second=5)
+        by_carol("DeleteLogGroup", t5)
+        by_carol("DeleteBucketPublicAccessBlock", t5 + timedelta(minutes=1, seconds=14))
+        by_carol("PutBucketAcl", t5 + timedelta(minutes=2, seconds=30))
+        by_carol("ModifyDBSnapshotAttribute", t5 + timedelta(minutes=3, seconds=51))
+        by_carol("DisableKey", t5 + timedelta(minutes=5, seconds=2))
+        self.good(
+            self.call("GetSecretValue", self.ci, t5 + timedelta(minutes=6, seconds=40),
+                      ip="198.51.100.200", user_agent=BOTO3_UA)
+        )
         # CloudFormation creating a stack user's key: invokedBy, not "another user".
         cfn = assumed_role("cfn-exec", "AWSCloudFormation", self.ids)
         cfn["invokedBy"] = "cloudformation.amazonaws.com"
@@ -425,6 +448,35 @@ class _Story:
                 name="admin",
                 actions="*",
                 duration=129600,
+            )
+        )
+        # Data and evidence: mallory harvests twelve secrets in three minutes, removes the
+        # customer exports bucket's Block Public Access and grants AllUsers READ on it, shares
+        # the orders database snapshot with the attacker's account, disables the backups key
+        # and deletes the CloudTrail log group; svc-build's stolen key reads the payment API key.
+        t = DAY.replace(hour=12, minute=0, second=10)
+        for n, secret in enumerate(HARVESTED_SECRETS):
+            self.bad(self.call("GetSecretValue", m, t + timedelta(seconds=15) * n, ip=ip,
+                               secret=secret))
+        t = DAY.replace(hour=12, minute=3, second=20)
+        for n, (event, kw) in enumerate(
+            [
+                ("DeleteBucketPublicAccessBlock", {"bucket": "example-customer-exports"}),
+                ("PutBucketAcl", {"bucket": "example-customer-exports", "public": True}),
+                ("ModifyDBSnapshotAttribute", {"add": (EXTERNAL_ACCOUNT,), "remove": ()}),
+                ("DisableKey", {"key": "5f6e7d8c-9b0a-4c1d-8e2f-3a4b5c6d7e8f"}),
+                ("DeleteLogGroup", {"group": "/aws/cloudtrail/management-events"}),
+            ]
+        ):
+            self.bad(self.call(event, m, t + timedelta(seconds=25) * n, ip=ip, **kw))
+        self.bad(
+            self.call(
+                "GetSecretValue",
+                self.users["svc-build"],
+                DAY.replace(hour=12, minute=28, second=44),
+                ip=ip,
+                user_agent=BOTO3_UA,
+                secret="prod/payments/stripe-api-key",
             )
         )
         # bob's password, without MFA, from the attacker's address.

@@ -1082,6 +1082,131 @@ def _get_federation_token(
     )
 
 
+
+# --- logs, S3 access, RDS sharing, KMS key state, secrets ---------------------------------
+
+
+def _delete_log_group(
+    user: str | None, ids: Ids, t: datetime, group: str = "/aws/lambda/report-export-legacy",
+    **_: Any,
+) -> Shape:
+    # CloudWatch Logs returns an empty body: responseElements null.
+    return "logs.amazonaws.com", {"logGroupName": group}, None
+
+
+def _s3_host(bucket: str) -> str:
+    return f"{bucket}.s3.{REGION}.amazonaws.com"
+
+
+def _delete_bucket_pab(
+    user: str | None, ids: Ids, t: datetime, bucket: str = "example-public-site", **_: Any
+) -> Shape:
+    # API DeletePublicAccessBlock; S3 records the subresource as an empty parameter.
+    return (
+        "s3.amazonaws.com",
+        {"publicAccessBlock": "", "bucketName": bucket, "Host": _s3_host(bucket)},
+        None,
+    )
+
+
+S3_OWNER_ID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+S3_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+S3_LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+
+
+def _acl_grant(grantee: dict, permission: str) -> dict:
+    """One ACL grant as CloudTrail records the XML body (xsi attributes kept as keys)."""
+    kind = "Group" if "URI" in grantee else "CanonicalUser"
+    return {
+        "Grantee": {
+            "xsi:type": kind,
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            **grantee,
+        },
+        "Permission": permission,
+    }
+
+
+def _put_bucket_acl(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    bucket: str = "example-access-logs",
+    public: bool = False,
+    canned: str | None = None,
+    **_: Any,
+) -> Shape:
+    """The new ACL in the request body (``AccessControlPolicy``), or a canned ACL header
+    (``x-amz-acl``, recorded as a list like every S3 header). Default: the S3 log delivery
+    group may write server access logs; ``public``: AllUsers may list the bucket."""
+    request: dict[str, Any] = {"bucketName": bucket, "Host": _s3_host(bucket), "acl": ""}
+    if canned:
+        request["x-amz-acl"] = [canned]
+        return "s3.amazonaws.com", request, None
+    extra = (
+        [_acl_grant({"URI": S3_ALL_USERS}, "READ")]
+        if public
+        else [
+            _acl_grant({"URI": S3_LOG_DELIVERY}, "WRITE"),
+            _acl_grant({"URI": S3_LOG_DELIVERY}, "READ_ACP"),
+        ]
+    )
+    request["AccessControlPolicy"] = {
+        "AccessControlList": {"Grant": [_acl_grant({"ID": S3_OWNER_ID}, "FULL_CONTROL"), *extra]},
+        "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
+        "Owner": {"ID": S3_OWNER_ID},
+    }
+    return "s3.amazonaws.com", request, None
+
+
+def _modify_db_snapshot(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    snapshot: str = "orders-db-2026-11-19",
+    add: tuple[str, ...] = (),
+    remove: tuple[str, ...] = (OTHER_ACCOUNT,),
+    **_: Any,
+) -> Shape:
+    """``restore`` permission: ``add`` account ids (or "all") may restore the snapshot,
+    ``remove`` lose it. The response lists the accounts allowed afterwards."""
+    request: dict[str, Any] = {"dBSnapshotIdentifier": snapshot, "attributeName": "restore"}
+    if add:
+        request["valuesToAdd"] = list(add)
+    if remove:
+        request["valuesToRemove"] = list(remove)
+    return (
+        "rds.amazonaws.com",
+        request,
+        {
+            "dBSnapshotIdentifier": snapshot,
+            "dBSnapshotAttributes": [{"attributeName": "restore", "attributeValues": list(add)}],
+        },
+    )
+
+
+def _disable_key(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    key: str = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    **_: Any,
+) -> Shape:
+    # Recent records name the key's ARN in responseElements (older ones have null).
+    return (
+        "kms.amazonaws.com",
+        {"keyId": key},
+        {"keyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"},
+    )
+
+
+def _get_secret_value(
+    user: str | None, ids: Ids, t: datetime, secret: str = "ci/deploy/registry-token", **_: Any
+) -> Shape:
+    # The value is never recorded; the response is null.
+    return "secretsmanager.amazonaws.com", {"secretId": secret}, None
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -1129,9 +1254,19 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "AddUserToGroup": _add_user_to_group,
     "CreateSAMLProvider": _create_saml_provider,
     "GetFederationToken": _get_federation_token,
+    "DeleteLogGroup": _delete_log_group,
+    "DeleteBucketPublicAccessBlock": _delete_bucket_pab,
+    "PutBucketAcl": _put_bucket_acl,
+    "ModifyDBSnapshotAttribute": _modify_db_snapshot,
+    "DisableKey": _disable_key,
+    "GetSecretValue": _get_secret_value,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
+
+# Curated events that only read (CloudTrail writes readOnly true).
+READ_ONLY_EVENTS = frozenset({"GetSecretValue"})
+
 
 # Events whose target is an IAM user named in requestParameters.userName.
 USER_TARGETED = frozenset(
@@ -1207,7 +1342,13 @@ def curated_call(
         user_agent=ua,
         error_code=error_code,
         error_message=error_message,
+        read_only=event_name in READ_ONLY_EVENTS,
     )
+
+
+# CLI commands not named after their event (S3's DeletePublicAccessBlock is recorded as
+# DeleteBucketPublicAccessBlock).
+CLI_COMMANDS = {"DeleteBucketPublicAccessBlock": "delete-public-access-block"}
 
 
 def _cli_command(source: str, event_name: str) -> str:
@@ -1218,6 +1359,7 @@ def _cli_command(source: str, event_name: str) -> str:
             words.append("-")
         words.append(ch.lower())
     name = "".join(words).replace("s-s-h", "ssh").replace("m-f-a", "mfa").replace("s-a-m-l", "saml")
+    name = CLI_COMMANDS.get(event_name, name.replace("d-b-", "db-"))
     cli = {"s3": "s3api", "config": "configservice"}.get(service, service)
     return f"{cli}.{name}"
 
