@@ -8,7 +8,6 @@ import pytest
 from findings_builders import XSS, detection
 from markupsafe import escape
 
-from trailguard.findings.html import _detection_row
 from trailguard.findings.html_rows import _e, detection_row_html
 from trailguard.findings.model import Actor, Resource
 
@@ -56,8 +55,8 @@ def _everywhere(v: str):
 
 def test_hostile_values_cannot_add_tags_or_attributes() -> None:
     hostile = '"><img src=x onerror=alert(1)><script>alert(2)</script>\'&'
-    evil = detection_row_html(_detection_row(0, _everywhere(hostile)))
-    benign = detection_row_html(_detection_row(0, _everywhere("value")))
+    evil = detection_row_html(0, _everywhere(hostile))
+    benign = detection_row_html(0, _everywhere("value"))
     assert _shape(evil) == _shape(benign)
     assert "<img" not in evil and "<script" not in evil
     assert evil.count("&lt;script&gt;alert(2)&lt;/script&gt;") >= 10

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -21,21 +20,17 @@ import jinja2
 from trailguard import __version__
 from trailguard.findings.common import (
     actor_label,
-    first_seen,
     iso_z,
-    last_seen,
     short_arn,
     short_time,
     sort_findings,
 )
-from trailguard.findings.granted import grant_label
-from trailguard.findings.html_rows import detection_rows_html
+from trailguard.findings.html_rows import anchor, detection_rows_html
 from trailguard.findings.model import Finding, Report, Severity, Status
 from trailguard.findings.summary import summarize
 from trailguard.findings.timeline import SEVERITY_COLOR, build_timeline
 
 TEMPLATE = "report.html.j2"
-_ANCHOR_RE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Filters rows by the data-* attributes the template writes; no value is ever parsed as HTML.
 FILTER_SCRIPT = """
@@ -67,11 +62,6 @@ FILTER_SCRIPT = """
   apply();
 })();
 """
-
-
-def anchor(event_name: str) -> str:
-    """The fragment id of an event's section: ``event-CreateAccessKey``."""
-    return "event-" + _ANCHOR_RE.sub("_", event_name)
 
 
 def _csp_hash(script: str) -> str:
@@ -114,25 +104,6 @@ def _event_sections(findings: list[Finding]) -> list[EventSection]:
     return sections
 
 
-def _detection_row(i: int, f: Finding) -> dict[str, Any]:
-    a = f.actor
-    return {
-        "id": f"f{i}",
-        "f": f,
-        "actor": actor_label(a),
-        "source_ip": a.source_ip if a and a.source_ip else "",
-        "user_agent": a.user_agent if a and a.user_agent else "",
-        "first": short_time(first_seen(f)),
-        "last": short_time(last_seen(f)),
-        "first_iso": iso_z(first_seen(f)) or "",
-        "last_iso": iso_z(last_seen(f)) or "",
-        "targets": [r.name or short_arn(r.id) for r in f.resources],
-        "where": "/".join(x for x in (f.account_id, f.region) if x),
-        "event": f.event_name or f.explain or "",
-        "event_anchor": anchor(f.event_name or f.explain) if (f.event_name or f.explain) else "",
-    }
-
-
 def _posture_row(i: int, f: Finding) -> dict[str, Any]:
     return {
         "id": f"f{i}",
@@ -159,8 +130,7 @@ def render_html(report: Report) -> str:
     findings = sort_findings(report.findings)
     detections = [f for f in findings if f.kind == "detection"]
     posture = [f for f in findings if f.kind == "posture"]
-    det_rows = [_detection_row(i, f) for i, f in enumerate(detections)]
-    pos_rows = [_posture_row(len(det_rows) + i, f) for i, f in enumerate(posture)]
+    pos_rows = [_posture_row(len(detections) + i, f) for i, f in enumerate(posture)]
 
     def distinct(values: list[str]) -> list[str]:
         return sorted({v for v in values if v})
@@ -170,8 +140,8 @@ def render_html(report: Report) -> str:
                      if any(f.severity is s for f in findings)],
         "status": [s.value for s in Status if any(f.status is s for f in posture)],
         "rule": distinct([f.title for f in findings]),
-        "actor": distinct([r["actor"] for r in det_rows]),
-        "event": distinct([r["event"] for r in det_rows]),
+        "actor": distinct([actor_label(f.actor) for f in detections]),
+        "event": distinct([f.event_name or f.explain or "" for f in detections]),
     }
     sections = _event_sections(findings)
     title = f"trailguard {report.command} report"
@@ -181,8 +151,8 @@ def render_html(report: Report) -> str:
         version=__version__,
         generated=iso_z(report.generated_at),
         summary=summarize(report),
-        det_rows=det_rows,
-        detection_rows=detection_rows_html(det_rows),
+        det_rows=detections,
+        detection_rows=detection_rows_html(detections),
         pos_rows=pos_rows,
         filters=filters,
         timeline=build_timeline(detections),
@@ -191,7 +161,6 @@ def render_html(report: Report) -> str:
         sections=sections,
         section_names={s.name for s in sections},
         anchor=anchor,
-        grant_label=grant_label,
         script=FILTER_SCRIPT,
         script_hash=_csp_hash(FILTER_SCRIPT),
     )

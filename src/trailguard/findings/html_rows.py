@@ -10,12 +10,28 @@ the template inserts as it is; everything else in the report stays in the templa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markupsafe import Markup
 
+from trailguard.findings.common import (
+    actor_label,
+    first_seen,
+    iso_z,
+    last_seen,
+    short_arn,
+    short_time,
+)
 from trailguard.findings.granted import grant_label
 from trailguard.findings.model import Finding
+
+_ANCHOR_RE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def anchor(event_name: str) -> str:
+    """The fragment id of an event's section: ``event-CreateAccessKey``."""
+    return "event-" + _ANCHOR_RE.sub("_", event_name)
 
 
 def _e(value: Any) -> str:
@@ -46,12 +62,12 @@ def _targets_cell(targets: list[str], granted: str) -> str:
     return cell
 
 
-def _actor_details(f: Finding, row: dict[str, Any]) -> str:
+def _actor_details(f: Finding, first: str, last: str) -> str:
     a = f.actor
     if a is None:
         return ""
-    first = f"first {_e(row['first'])}, " if row["first"] else ""
-    out = [f"<dt>Seen (UTC)</dt><dd>{first}last {_e(row['last'])}</dd>\n"]
+    since = f"first {_e(first)}, " if first else ""
+    out = [f"<dt>Seen (UTC)</dt><dd>{since}last {_e(last)}</dd>\n"]
     if a.identity_type:
         out.append(f"<dt>Identity type</dt><dd>{_e(a.identity_type)}</dd>")
     if a.arn:
@@ -67,7 +83,7 @@ def _actor_details(f: Finding, row: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _details(f: Finding, row: dict[str, Any], granted: str) -> str:
+def _details(f: Finding, first: str, last: str, granted: str) -> str:
     """The <dl> of a detection's details row."""
     out = []
     if f.description:
@@ -77,9 +93,9 @@ def _details(f: Finding, row: dict[str, Any], granted: str) -> str:
         out.append(f"<dt>Event source</dt><dd>{_e(f.event_source)}</dd>")
     if f.error_code:
         out.append(f"<dt>Error code</dt><dd>{_e(f.error_code)}</dd>")
-    out.append(_actor_details(f, row))
-    if row["user_agent"]:
-        out.append(f'<dt>User agent</dt><dd><code class="ua">{_e(row["user_agent"])}</code></dd>')
+    out.append(_actor_details(f, first, last))
+    if f.actor and f.actor.user_agent:
+        out.append(f'<dt>User agent</dt><dd><code class="ua">{_e(f.actor.user_agent)}</code></dd>')
     if f.resources:
         res = "<br>".join(f"<code>{_e(r.id)}</code> ({_e(r.type)})" for r in f.resources)
         out.append(f"<dt>Resources</dt><dd>{res}</dd>")
@@ -99,41 +115,44 @@ def _details(f: Finding, row: dict[str, Any], granted: str) -> str:
     return "".join(out)
 
 
-def detection_row_html(row: dict[str, Any]) -> str:
-    """The two table rows (summary, then details) of one detection, from html's row dict."""
-    f: Finding = row["f"]
-    rid, sev = _e(row["id"]), _e(f.severity.value)
+def detection_row_html(i: int, f: Finding) -> str:
+    """The two table rows (summary, then details) of detection ``f``, row id ``f<i>``."""
+    rid, sev = f"f{i}", _e(f.severity.value)
     granted = grant_label(f)
+    first_dt, last_dt = first_seen(f), last_seen(f)
+    first, last = short_time(first_dt), short_time(last_dt)
     seen = ""
-    if row["first"] and row["first"] != row["last"]:
-        seen = (f'<time datetime="{_e(row["first_iso"])}">{_e(row["first"])}</time><br>'
+    if first and first != last:
+        seen = (f'<time datetime="{_e(iso_z(first_dt) or "")}">{_e(first)}</time><br>'
                 '<span class="muted">to</span> ')
-    seen += f'<time datetime="{_e(row["last_iso"])}">{_e(row["last"])}</time>'
-    event = (f'<a href="#{_e(row["event_anchor"])}">{_e(row["event"])}</a>'
-             if row["event"] else "")
+    seen += f'<time datetime="{_e(iso_z(last_dt) or "")}">{_e(last)}</time>'
+    name = f.event_name or f.explain or ""
+    event = f'<a href="#{_e(anchor(name))}">{_e(name)}</a>' if name else ""
+    actor = _e(actor_label(f.actor))
     where = _e(f.account_id or "") + ("<br>" if f.account_id and f.region else "") + _e(
         f.region or "")
+    targets = [r.name or short_arn(r.id) for r in f.resources]
     return (
         f'<tr class="finding" id="{rid}" data-severity="{sev}" '
         f'data-status="{_e(f.status.value)}" data-rule="{_e(f.title)}" '
-        f'data-actor="{_e(row["actor"])}" data-event="{_e(row["event"])}">\n'
+        f'data-actor="{actor}" data-event="{_e(name)}">\n'
         f'  <td><span class="sev sev-{sev}">{sev}</span></td>\n'
         f'  <td class="num">{_e(f.count)}</td>\n'
         f"  <td>{seen}</td>\n"
         f"  <td>{_e(f.title)}</td>\n"
         f"  <td>{event}</td>\n"
-        f"  <td>{_e(row['actor'])}</td>\n"
-        f"  <td>{_e(row['source_ip'])}</td>\n"
-        f"  <td>{_targets_cell(row['targets'], granted)}</td>\n"
+        f"  <td>{actor}</td>\n"
+        f"  <td>{_e(f.actor.source_ip if f.actor else '')}</td>\n"
+        f"  <td>{_targets_cell(targets, granted)}</td>\n"
         f"  <td>{where}</td>\n"
         "</tr>\n"
         f'<tr class="detail" id="{rid}-detail"><td colspan="9"><details><summary>Details'
         '</summary>\n<dl class="kv">\n'
-        f"{_details(f, row, granted)}</dl>\n"
+        f"{_details(f, first, last, granted)}</dl>\n"
         "</details></td></tr>\n"
     )
 
 
-def detection_rows_html(rows: list[dict[str, Any]]) -> Markup:
-    """Every detection's rows, ready for the template (already escaped)."""
-    return Markup("".join(detection_row_html(r) for r in rows))
+def detection_rows_html(findings: list[Finding]) -> Markup:
+    """Every detection's rows, ids ``f0``, ``f1``..., ready for the template (escaped)."""
+    return Markup("".join(detection_row_html(i, f) for i, f in enumerate(findings)))
