@@ -64,6 +64,7 @@ class Category(StrEnum):
     secret_access = "secret-access"  # stored secrets read (Secrets Manager values)
     logging_change = "logging-change"
     security_tooling_change = "security-tooling-change"  # detection services (GuardDuty)
+    code_change = "code-change"  # code that runs with a role: Lambda code, instance user data
     authentication = "authentication"
 
 
