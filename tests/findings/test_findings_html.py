@@ -320,3 +320,24 @@ def test_mixed_report_renders_both_tables(kb) -> None:
     doc = parse(render_html(scan_report([*detection_set(), *posture_set()])))
     assert {"detections", "posture"} <= doc.ids()
     assert len(doc.find("tr", **{"class": "finding"})) == 7
+
+
+def test_sigma_filters_are_listed_with_what_they_dropped(kb) -> None:
+    from trailguard.findings.model import FilterResult
+
+    report = scan_report([detection()])
+    report.filters = [
+        FilterResult(title="CI rotates keys", source="filters/ci.yml", description=XSS,
+                     rules=["tg_iam_create_access_key"], events_dropped=12,
+                     expires=datetime(2027, 3, 1).date()),
+        FilterResult(title="Old <b>exception</b>", source="filters/old.yml", applied=False,
+                     rules=[f"r{i}" for i in range(5)], expires=datetime(2020, 1, 1).date()),
+    ]
+    html = render_html(report)
+    doc = parse(html)
+    assert "sigma-filters" in doc.ids() and len(doc.find("script")) == 1
+    assert ("<tr><td>CI rotates keys<br><code>filters/ci.yml</code></td>" in html
+            and '<td class="num">12</td>' in html)
+    assert "2020-01-01 <b>(expired: not applied)</b>" in html
+    assert "Old &lt;b&gt;exception&lt;/b&gt;" in html and "<td>5 rules</td>" in html
+    assert "sigma-filters" not in parse(render_html(scan_report([detection()]))).ids()
