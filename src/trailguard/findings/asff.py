@@ -57,7 +57,11 @@ SEVERITY_LABEL = {
     Severity.high: "HIGH",
     Severity.critical: "CRITICAL",
 }
-COMPLIANCE_STATUS = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.ERROR: "NOT_AVAILABLE"}
+# a MUTED result (accepted risk) still fails the control; its Workflow.Status is SUPPRESSED
+COMPLIANCE_STATUS = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.ERROR: "NOT_AVAILABLE",
+                     Status.MUTED: "FAILED"}
+WORKFLOW_STATUS = {Status.PASS: "RESOLVED", Status.FAIL: "NEW", Status.ERROR: "NEW",
+                   Status.MUTED: "SUPPRESSED"}
 
 
 def _s(value: object, limit: int | None = None) -> str:
@@ -178,6 +182,8 @@ def _description(f: Finding) -> str:
         text = f"{text} ({f.count} events)"
     if f.status is Status.ERROR and f.reason:
         text = f"{text} Check could not run: {f.reason}"
+    elif f.status is Status.MUTED and f.reason:
+        text = f"{text} Muted: {f.reason}"
     return _s(text, MAX_DESCRIPTION)
 
 
@@ -233,7 +239,7 @@ def to_asff(f: Finding, report: Report, finding_id: str) -> dict[str, Any]:
         "ProductFields": _product_fields(f),
         "Resources": resources,
         "RecordState": "ACTIVE",
-        "Workflow": {"Status": "RESOLVED" if f.status is Status.PASS else "NEW"},
+        "Workflow": {"Status": WORKFLOW_STATUS[f.status]},
         "FindingProviderFields": {"Severity": {"Label": label, "Original": f.severity.value},
                                   "Types": types[:50]},
     }

@@ -98,8 +98,8 @@ def target_label(f: Finding, limit: int = 3) -> str:
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Failing, then erroring, then passing; within each, most severe first, then newest first."""
-    status_rank = {"FAIL": 0, "ERROR": 1, "PASS": 2}
+    """Failing, erroring, muted, then passing; within each, most severe first, then newest."""
+    status_rank = {"FAIL": 0, "ERROR": 1, "MUTED": 2, "PASS": 3}
 
     def key(f: Finding) -> tuple:
         ts = as_utc(last_seen(f))

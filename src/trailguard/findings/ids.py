@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import Counter
 
-from trailguard.findings.model import Finding, Report
+from trailguard.findings.model import Finding, Report, Status
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
@@ -47,14 +47,20 @@ def finding_ids(report: Report) -> list[str]:
     A posture result is identified by check, account and region; where a report holds several
     results of one check (one per resource), their resources join the key. A detection is
     identified by rule, account, region, event source and name, error code, actor, source IP
-    and resources. The very same finding reported twice gets ``-2``, ``-3`` suffixes.
+    and resources. The very same finding reported twice gets ``-2``, ``-3`` suffixes. When
+    audit exceptions split a FAIL, the FAIL part keeps the check's identifier and each MUTED
+    part is identified by its resources; a wholly muted result keeps the check's identifier.
     """
     keys = [_key(f, with_resources=False) for f in report.findings]
     clashes = Counter(keys)
+    # a FAIL split by audit exceptions keeps its own identifier; its MUTED parts get new ones
+    unmuted = Counter(k for f, k in zip(report.findings, keys, strict=True)
+                      if f.status is not Status.MUTED)
     out: list[str] = []
     used: set[str] = set()
     for f, key in zip(report.findings, keys, strict=True):
-        if clashes[key] > 1:
+        keeps = f.status is not Status.MUTED and unmuted[key] == 1
+        if clashes[key] > 1 and not keeps:
             key = _key(f, with_resources=True)
         fid = (
             f"trailguard/{finding_account(f) or 'unknown'}/{finding_region(f) or 'global'}/"

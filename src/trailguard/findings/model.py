@@ -36,11 +36,16 @@ class Severity(StrEnum):
 
 
 class Status(StrEnum):
-    """Outcome of a posture check. Detections use FAIL (something was found)."""
+    """Outcome of a posture check. Detections use FAIL (something was found).
+
+    MUTED: a FAIL whose resources are all covered by an accepted-risk exception of the audit
+    config (``reason`` says whose and until when); it never fails a run and is never fixed.
+    """
 
     PASS = "PASS"
     FAIL = "FAIL"
     ERROR = "ERROR"
+    MUTED = "MUTED"
 
 
 class Actor(BaseModel):

@@ -34,13 +34,18 @@ SEVERITY_ID = {
     Severity.high: (4, "High"),
     Severity.critical: (5, "Critical"),
 }
-# finding status: a passing check has nothing open; failures and errors are new work
-FINDING_STATUS = {Status.FAIL: (1, "New"), Status.ERROR: (1, "New"), Status.PASS: (4, "Resolved")}
-# compliance.status_id: 1 Pass, 2 Warning, 3 Fail, 99 Other (the check could not run)
+# finding status_id (0 Unknown, 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 99 Other): a
+# passing check has nothing open; failures and errors are new work; an accepted risk (MUTED)
+# is Suppressed
+FINDING_STATUS = {Status.FAIL: (1, "New"), Status.ERROR: (1, "New"), Status.PASS: (4, "Resolved"),
+                  Status.MUTED: (3, "Suppressed")}
+# compliance.status_id: 1 Pass, 2 Warning, 3 Fail, 99 Other (the check could not run); a
+# muted result still fails the control: it is accepted, not compliant
 COMPLIANCE_STATUS = {
     Status.PASS: (1, "Pass"),
     Status.FAIL: (3, "Fail"),
     Status.ERROR: (99, "Error"),
+    Status.MUTED: (3, "Fail"),
 }
 # user.type_id: 1 User, 2 Admin, 3 System, 99 Other; ``type`` keeps CloudTrail's own name
 USER_TYPE_ID = {"IAMUser": 1, "Root": 2, "AWSService": 3}
@@ -228,7 +233,7 @@ def compliance_finding(f: Finding, report: Report, uid: str) -> dict[str, Any]:
     c_id, c_status = COMPLIANCE_STATUS[f.status]
     event.update(_clean({
         "time": observed,
-        "status_detail": f.reason if f.status is Status.ERROR else None,
+        "status_detail": f.reason if f.status in (Status.ERROR, Status.MUTED) else None,
         "finding_info": _clean({
             "uid": uid,
             "title": f.title,

@@ -32,7 +32,8 @@ SEVERITY_STYLE = {
     Severity.low: "cyan",
     Severity.info: "dim",
 }
-STATUS_STYLE = {Status.FAIL: "bold red", Status.ERROR: "bold magenta", Status.PASS: "green"}
+STATUS_STYLE = {Status.FAIL: "bold red", Status.ERROR: "bold magenta", Status.PASS: "green",
+                Status.MUTED: "dim"}
 # rich lays out about 700 rows a second; past this a terminal table helps no one
 MAX_TABLE_ROWS = 500
 
@@ -136,7 +137,7 @@ def detections_table(findings: list[Finding], width: int = 200) -> Table:
 
 
 def posture_table(findings: list[Finding], width: int = 200) -> Table:
-    """A table of posture check results: failures first, then errors, then passes.
+    """A table of posture check results: failures first, then errors, muted, passes.
 
     Status and severity never wrap; long values fold (never cut); headers stay whole. Below
     SPLIT_FROM columns title, check id, failing resources and reason share one cell.
@@ -155,9 +156,9 @@ def posture_table(findings: list[Finding], width: int = 200) -> Table:
             _col(table, name, ratio=ratio)  # wrap long values, never cut them
     for f in sort_findings(findings):
         failing = ""
-        if f.status is Status.FAIL and f.resources:
+        if f.status in (Status.FAIL, Status.MUTED) and f.resources:
             failing = f"{len(f.resources)}: {target_label(f)}"
-        reason = f.reason or "" if f.status is Status.ERROR else ""
+        reason = f.reason or "" if f.status in (Status.ERROR, Status.MUTED) else ""
         cells = [
             _t(f.status.value, STATUS_STYLE[f.status]),
             _t(f.severity.value, SEVERITY_STYLE[f.severity]),
@@ -167,7 +168,8 @@ def posture_table(findings: list[Finding], width: int = 200) -> Table:
             cell = _t(f.title, "bold")
             cell.append("\n")
             cell.append(printable(f.rule_id), "dim")
-            for extra, label in ((failing, "failing "), (reason, "error: ")):
+            why = "muted: " if f.status is Status.MUTED else "error: "
+            for extra, label in ((failing, "failing "), (reason, why)):
                 if extra:
                     cell.append("\n" + label + printable(extra))
             cells.append(cell)
