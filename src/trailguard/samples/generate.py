@@ -5,6 +5,7 @@ Layout as CloudTrail delivers to S3 (5-minute files, gzipped ``{"Records": [...]
     AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/
         111122223333_CloudTrail_us-east-1_20261120T0905Z_<random>.json.gz
     AWSLogs/o-exampleorg1/444455556666/CloudTrail/us-east-1/2026/11/20/...   (organization trail)
+    AWSLogs/o-exampleorg1/555566667777/CloudTrail/us-east-1/2026/11/20/...   (its sandbox member)
     AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/...          (digest: not events)
 
 plus deliberately bad inputs (a truncated .json.gz, a file that is not JSON, a VPC flow log) so a
@@ -19,9 +20,13 @@ writes an Allow-everything inline policy on the build user and a new default ver
 policy, opens SSH to the internet, schedules a KMS key for deletion, puts the backdoor user in
 admins, makes a group and its own role administrator, writes Allow * on a role and registers its
 own SAML identity provider, harvests twelve secrets, opens a bucket through its
-ACL, shares a database snapshot, disables a KMS key and deletes the CloudTrail log group;
+ACL, shares a database snapshot, disables a KMS key and deletes the CloudTrail log group,
+disables Security Hub, shares a server image with its own account, plants user data on an
+instance, replaces a Lambda function's code and lets anyone invoke it;
 svc-build's stolen key mints a federated session and reads a secret; a stolen user key is
-denied; bob signs in without MFA; the root user signs in and creates a root access key.
+denied; bob signs in without MFA; the root user signs in and creates a root access key. In the
+organization trail, the member account's compromised session takes the account out of the
+organization, and a sandbox account (555566667777) leaves it as planned.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ START = DAY.replace(hour=9)
 END = DAY.replace(hour=12, minute=30)
 ATTACKER_IP = "203.0.113.66"
 EXTERNAL_ACCOUNT = "999988887777"  # the attacker's own AWS account
+SANDBOX_ACCOUNT = "555566667777"  # a member account handed over to a partner
 PROBE_IP = "203.0.113.99"
 ROOT_IP = "192.0.2.50"
 OFFICE_IPS = ("198.51.100.24", "198.51.100.25", "198.51.100.70")
@@ -306,6 +312,16 @@ class _Story:
                 user_agent="cloudformation.amazonaws.com",
             )
         )
+        # Code, function wiring, instances, images and Security Hub: the CI role deploys a
+        # release from the artifact bucket; carol lets S3 invoke the thumbnailer for one bucket,
+        # resizes a stopped instance, withdraws a partner's AMI launch permission and switches
+        # Security Hub off before central configuration re-enables it.
+        t6 = DAY.replace(hour=10, minute=40, second=12)
+        self.good(self.call("UpdateFunctionCode20150331v2", self.ci, t6, ip="198.51.100.200"))
+        by_carol("AddPermission20150331v2", t6 + timedelta(minutes=1, seconds=20))
+        by_carol("ModifyInstanceAttribute", t6 + timedelta(minutes=2, seconds=41))
+        by_carol("ModifyImageAttribute", t6 + timedelta(minutes=3, seconds=55), operation="remove")
+        by_carol("DisableSecurityHub", t6 + timedelta(minutes=5, seconds=9))
 
     # -- the attack ------------------------------------------------------------------------
     def attack_story(self) -> None:
@@ -479,6 +495,24 @@ class _Story:
                 secret="prod/payments/stripe-api-key",
             )
         )
+        # Security Hub off, a server image shared with the attacker's account, a boot script
+        # planted on a stopped instance, the invoice export function's code replaced and the
+        # function opened to anyone.
+        t = DAY.replace(hour=12, minute=8, second=15)
+        for n, (event, kw) in enumerate(
+            [
+                ("DisableSecurityHub", {}),
+                ("ModifyImageAttribute", {"share": EXTERNAL_ACCOUNT}),
+                ("ModifyInstanceAttribute", {"user_data": True}),
+                ("UpdateFunctionCode20150331v2", {"bucket": None}),
+                (
+                    "AddPermission20150331v2",
+                    {"function": "invoice-export", "principal": "*",
+                     "statement": "public-invoke", "source_arn": None},
+                ),
+            ]
+        ):
+            self.bad(self.call(event, m, t + timedelta(seconds=35) * n, ip=ip, **kw))
         # bob's password, without MFA, from the attacker's address.
         t = DAY.replace(hour=11, minute=2, second=40)
         self.bad(console_login(self.console["bob"], self.ids, time=t, ip=ip, mfa_used=False))
@@ -649,7 +683,28 @@ def _org_member_records(ids: Ids, rng: random.Random) -> list[dict]:
             ip=ATTACKER_IP,
         )
     )
+    # The same session then takes the account out of the organization: the organization
+    # trail has nothing of it after this record.
+    out.append(
+        curated_call(
+            "LeaveOrganization", ops, ids, time=DAY.replace(hour=12, minute=22, second=40),
+            ip=ATTACKER_IP,
+        )
+    )
     return out
+
+
+def _sandbox_records(ids: Ids) -> list[dict]:
+    """A sandbox member account handed over to a partner: its administrator reads the
+    organization, then takes the account out of it as planned (the benign LeaveOrganization)."""
+    admin = assumed_role("OrgAdmin", "dana@example.com", ids, account=SANDBOX_ACCOUNT, mfa=True)
+    t = DAY.replace(hour=10, minute=48, second=2)
+    return [
+        api_call(admin, "organizations.amazonaws.com", "DescribeOrganization", ids, time=t,
+                 read_only=True, ip=OFFICE_IPS[1], user_agent=CONSOLE_UA),
+        curated_call("LeaveOrganization", admin, ids, time=t + timedelta(minutes=2, seconds=29),
+                     ip=OFFICE_IPS[1], user_agent=CONSOLE_UA),
+    ]
 
 
 def _bucket(t: str) -> datetime:
@@ -761,7 +816,17 @@ def generate(out_dir: Path | str, seed: int = 7, routine_events: int = 3000) -> 
         story.ids,
         result,
     )
-    result.malicious.append(member[-1])
+    result.malicious.extend(member[-2:])
+    sandbox = _sandbox_records(story.ids)
+    _write_logs(
+        out,
+        f"AWSLogs/{ORG_ID}/{SANDBOX_ACCOUNT}/CloudTrail",
+        SANDBOX_ACCOUNT,
+        sandbox,
+        story.ids,
+        result,
+    )
+    result.benign.append(sandbox[-1])
     _write_digest(out, result)
     _write_bad_files(out, result.log_files[0], result)
     return result

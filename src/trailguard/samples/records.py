@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import string
 import uuid
 from collections.abc import Callable
@@ -274,11 +275,17 @@ def api_call(
     return rec
 
 
+# Lambda's event names carry the API version (UpdateFunctionCode20150331v2); IAM actions and
+# CLI commands do not.
+API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
+
+
 def _denied_message(identity: dict, event_source: str, event_name: str) -> str:
     arn = identity.get("arn", "unknown")
     service = event_source.split(".")[0]
+    action = API_VERSION_SUFFIX.sub("", event_name)
     return (
-        f"User: {arn} is not authorized to perform: {service}:{event_name} "
+        f"User: {arn} is not authorized to perform: {service}:{action} "
         "because no identity-based policy allows the action"
     )
 
@@ -1207,6 +1214,143 @@ def _get_secret_value(
     return "secretsmanager.amazonaws.com", {"secretId": secret}, None
 
 
+
+# --- Lambda code and permissions, EC2 instances and images, Security Hub, Organizations ----
+
+def _lambda_arn(function: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+
+
+def _update_function_code(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    function: str = "invoice-export",
+    bucket: str | None = "example-build-artifacts",
+    role: str = "invoice-export-role",
+    **_: Any,
+) -> Shape:
+    """``bucket``: the package from S3 (CI); None: a zip uploaded in the call (not recorded)."""
+    request: dict[str, Any] = {"functionName": function, "publish": False, "dryRun": False}
+    if bucket:
+        request["s3Bucket"] = bucket
+        request["s3Key"] = f"{function}/{ids.hexstr(12)}.zip"
+    return (
+        "lambda.amazonaws.com",
+        request,
+        {
+            "functionName": function,
+            "functionArn": _lambda_arn(function),
+            "runtime": "python3.12",
+            "role": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            "handler": "app.handler",
+            "codeSize": 48213,
+            "description": "",
+            "timeout": 60,
+            "memorySize": 256,
+            "lastModified": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "codeSha256": ids.token("", 43, string.ascii_letters + string.digits + "+/") + "=",
+            "version": "$LATEST",
+            "tracingConfig": {"mode": "PassThrough"},
+            "revisionId": ids.uuid(),
+            "state": "Active",
+            "lastUpdateStatus": "InProgress",
+            "packageType": "Zip",
+            "architectures": ["x86_64"],
+            "ephemeralStorage": {"size": 512},
+        },
+    )
+
+
+def _add_permission(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    function: str = "thumbnailer",
+    principal: str = "s3.amazonaws.com",
+    statement: str = "s3-invoke-uploads",
+    source_arn: str | None = "arn:aws:s3:::example-uploads",
+    **_: Any,
+) -> Shape:
+    """``principal``: a service, an account id, or "*" (anyone: a public function)."""
+    request: dict[str, Any] = {
+        "functionName": function,
+        "statementId": statement,
+        "action": "lambda:InvokeFunction",
+        "principal": principal,
+    }
+    statement_doc: dict[str, Any] = {
+        "Sid": statement,
+        "Effect": "Allow",
+        "Principal": principal if principal == "*" else (
+            {"Service": principal} if principal.endswith(".amazonaws.com")
+            else {"AWS": f"arn:aws:iam::{principal}:root"}
+        ),
+        "Action": "lambda:InvokeFunction",
+        "Resource": _lambda_arn(function),
+    }
+    if source_arn:
+        request["sourceArn"] = source_arn
+        statement_doc["Condition"] = {"ArnLike": {"AWS:SourceArn": source_arn}}
+    # The response is the new statement as a JSON string.
+    return (
+        "lambda.amazonaws.com",
+        request,
+        {"statement": json.dumps(statement_doc, separators=(",", ":"))},
+    )
+
+
+def _modify_instance_attribute(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    instance: str = "i-0c4d5e6f7a8b9c0d1",
+    user_data: bool = False,
+    instance_type: str = "m6i.large",
+    **_: Any,
+) -> Shape:
+    """One attribute per call: the user data (CloudTrail writes "<sensitiveDataRemoved>"
+    instead of the script) or, by default, the instance type (EC2's {"value": ...} shape)."""
+    request: dict[str, Any] = {"instanceId": instance}
+    if user_data:
+        request["userData"] = "<sensitiveDataRemoved>"
+    else:
+        request["instanceType"] = {"value": instance_type}
+    return "ec2.amazonaws.com", request, {"requestId": ids.uuid(), "_return": True}
+
+
+def _modify_image_attribute(
+    user: str | None,
+    ids: Ids,
+    t: datetime,
+    image: str = "ami-0d1e2f3a4b5c6d7e8",
+    share: str = OTHER_ACCOUNT,
+    operation: str = "add",
+    **_: Any,
+) -> Shape:
+    """``share``: an account id or "all" (public); ``operation``: "add" or "remove"."""
+    item = {"group": "all"} if share == "all" else {"userId": share}
+    return (
+        "ec2.amazonaws.com",
+        {
+            "imageId": image,
+            "launchPermission": {operation: {"items": [item]}},
+            "attributeType": "launchPermission",
+        },
+        {"requestId": ids.uuid(), "_return": True},
+    )
+
+
+def _disable_security_hub(user: str | None, ids: Ids, t: datetime, **_: Any) -> Shape:
+    # DELETE /accounts has no parameters and returns an empty body.
+    return "securityhub.amazonaws.com", None, None
+
+
+def _leave_organization(user: str | None, ids: Ids, t: datetime, **_: Any) -> Shape:
+    # Called in the member account; no parameters, empty response.
+    return "organizations.amazonaws.com", None, None
+
+
 SHAPES: dict[str, Callable[..., Shape]] = {
     "UploadSSHPublicKey": _ssh_upload,
     "UpdateSSHPublicKey": _ssh_update,
@@ -1260,6 +1404,12 @@ SHAPES: dict[str, Callable[..., Shape]] = {
     "ModifyDBSnapshotAttribute": _modify_db_snapshot,
     "DisableKey": _disable_key,
     "GetSecretValue": _get_secret_value,
+    "UpdateFunctionCode20150331v2": _update_function_code,
+    "AddPermission20150331v2": _add_permission,
+    "ModifyInstanceAttribute": _modify_instance_attribute,
+    "ModifyImageAttribute": _modify_image_attribute,
+    "DisableSecurityHub": _disable_security_hub,
+    "LeaveOrganization": _leave_organization,
 }
 
 CURATED_EVENTS: tuple[str, ...] = (*SHAPES, "ConsoleLogin")
@@ -1354,7 +1504,7 @@ CLI_COMMANDS = {"DeleteBucketPublicAccessBlock": "delete-public-access-block"}
 def _cli_command(source: str, event_name: str) -> str:
     service = source.split(".")[0]
     words = []
-    for ch in event_name:
+    for ch in API_VERSION_SUFFIX.sub("", event_name):
         if ch.isupper() and words:
             words.append("-")
         words.append(ch.lower())
