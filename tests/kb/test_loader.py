@@ -117,3 +117,23 @@ def test_an_operation_name_never_shadows_an_event_or_picks_between_two(
         assert entry is not None and entry.event_name == "DeleteSSHPublicKey"
     finally:
         loader.clear_cache()
+
+
+def test_lambda_entries_are_found_by_event_and_by_operation_name() -> None:
+    """Shipped entries: CloudTrail's versioned Lambda names and the API names lead to one page."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from trailguard.cli import app
+
+    loader.clear_cache()
+    for name in ("UpdateFunctionCode20150331v2", "UpdateFunctionCode", "updatefunctioncode"):
+        entry = get_entry(name)
+        assert entry is not None and entry.event_name == "UpdateFunctionCode20150331v2"
+    entry = get_entry("AddPermission")
+    assert entry is not None and entry.event_name == "AddPermission20150331v2"
+    assert get_entry("DeleteSSHPublicKey") is not None  # event names are untouched
+    result = CliRunner().invoke(app, ["explain", "UpdateFunctionCode", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["event_name"] == "UpdateFunctionCode20150331v2"
