@@ -3,6 +3,7 @@
 Exit codes (same scheme as ``scan``): 0 nothing at or above ``--fail-on`` and every check ran;
 1 at least one FAIL at or above ``--fail-on`` (wins over 2: something must be fixed either
 way); 2 usage error (bad option, config or check id) or some check could not run (ERROR).
+MUTED results (accepted risks, the config's ``exceptions``) never set the exit code.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from trailguard.audit.engine import (
     run_audit,
     select_checks,
 )
+from trailguard.audit.exceptions import apply_exceptions
 from trailguard.aws import make_session
 from trailguard.findings.choices import FailOn, ReportFormat
 from trailguard.findings.cli_options import FormatOption, OutputOption
@@ -58,10 +60,12 @@ def exit_code(findings: list[Finding], fail_on: str) -> int:
 
 
 def summary_text(findings: list[Finding]) -> list[str]:
-    """Lines for stderr: PASS/FAIL/ERROR counts, each broken down by severity."""
+    """Lines for stderr: PASS/FAIL/ERROR/MUTED counts, each broken down by severity."""
     lines = []
     for status in Status:
         group = [f for f in findings if f.status is status]
+        if status is Status.MUTED and not group:
+            continue  # only audits with exceptions mute anything
         per = [
             f"{sum(1 for f in group if f.severity is s)} {s.value}"
             for s in reversed(list(Severity))
@@ -169,6 +173,8 @@ def register(app: typer.Typer) -> None:
         else:
             findings = run_audit(session, config, selected, counter=counter, account_id=home)
         elapsed = time.monotonic() - started
+        muting = apply_exceptions(findings, config.exceptions)
+        findings = muting.findings
 
         report = Report(
             command="audit",
@@ -179,6 +185,7 @@ def register(app: typer.Typer) -> None:
                 "checks": len(selected),
                 "wall_seconds": round(elapsed, 3),
                 **api_call_stats(counter),
+                **muting.stats(),
             },
         )
         try:
@@ -187,7 +194,7 @@ def register(app: typer.Typer) -> None:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
         except (ValueError, ImportError) as exc:  # a format not available in this build
             _fail(f"cannot write the {fmt.value} report: {exc}")
-        for line in summary_text(findings):
+        for line in [*summary_text(findings), *muting.summary_lines()]:
             typer.echo(line, err=True)
         typer.echo(f"{counter.total} API call(s) in {elapsed:.1f}s", err=True)
         code = exit_code(findings, fail_on.value)

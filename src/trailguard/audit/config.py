@@ -7,15 +7,22 @@ Example (all keys optional)::
     root: {recent_use_days: 30}
     credential_report: {timeout_seconds: 120}
     alerting: {regions: []}   # empty: us-east-1, the session region, trails' home regions
+    exceptions:               # accepted risks: matching FAIL resources become MUTED
+      - {check: iam_user_mfa_enabled_console_access, resource: break-glass,
+         reason: "CISO, RISK-42: password in the safe", expires: 2027-06-30}
 """
 
 from __future__ import annotations
 
+import difflib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from trailguard.audit.catalog import load_catalog
 
 
 class _Section(BaseModel):
@@ -57,6 +64,60 @@ class AlertingConfig(_Section):
     regions: list[str] = Field(default_factory=list)
 
 
+def unknown_check_message(check: str) -> str:
+    """Why ``check`` is not a check id, with the likely intended ids, else every valid one."""
+    known = list(load_catalog())
+    close = difflib.get_close_matches(check, known, n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(close)}?" if close
+            else f"valid check ids: {', '.join(known)}")
+    return f"unknown check id {check!r}; {hint} (trailguard audit --list-checks)"
+
+
+class AuditException(_Section):
+    """An accepted risk: FAIL resources of ``check`` it covers are reported MUTED, not FAIL.
+
+    ``resource`` is a glob (``fnmatch``, case-sensitive) on a failing resource's id or name
+    (omitted: every resource of the check); ``account`` limits it to one 12-digit account.
+    ``reason`` says who accepted the risk and why (a ticket). After ``expires`` (a date, valid
+    through that day, UTC) it no longer applies and the audit says so.
+    """
+
+    check: str
+    resource: str | None = Field(None, min_length=1)
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    reason: str = Field(min_length=1)
+    expires: date | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _known_check(cls, value: str) -> str:
+        if value not in load_catalog():
+            raise ValueError(unknown_check_message(value))
+        return value
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if len(str(value)) != 12:  # YAML read it as a number and dropped leading zeros
+                raise ValueError("write the 12-digit account id in quotes")
+            return str(value)
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _real_reason(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("reason must say who accepted the risk and why (e.g. a ticket)")
+        return value
+
+    def label(self, index: int) -> str:
+        """How summaries name the exception: its position in the file, check and resource."""
+        where = f", account {self.account}" if self.account else ""
+        return f"exception #{index + 1} ({self.check}, {self.resource or 'any resource'}{where})"
+
+
 class AuditConfig(_Section):
     """Every tunable number of the audit, with CIS defaults."""
 
@@ -65,6 +126,7 @@ class AuditConfig(_Section):
     root: RootConfig = Field(default_factory=RootConfig)
     credential_report: CredentialReportConfig = Field(default_factory=CredentialReportConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    exceptions: list[AuditException] = Field(default_factory=list)
 
 
 class ConfigError(ValueError):
@@ -92,7 +154,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def config_problems(path: Path, exc: ValidationError) -> ConfigError:
     """A ConfigError naming ``path`` and each invalid key (dotted) with pydantic's reason."""
     problems = "; ".join(
-        f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+        f"{'.'.join(str(x) for x in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
     )
     return ConfigError(f"{path}: {problems}")
 

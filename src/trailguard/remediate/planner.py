@@ -23,6 +23,7 @@ from trailguard.audit.checks.iam_credentials import credential_report
 from trailguard.audit.config import AuditConfig, PasswordPolicyConfig
 from trailguard.audit.context import AuditContext, CheckError
 from trailguard.audit.engine import run_audit
+from trailguard.audit.exceptions import apply_exceptions
 from trailguard.findings.model import Finding, Status
 from trailguard.remediate import handlers as h
 from trailguard.remediate.config import PasswordFlags, RemediateConfig
@@ -76,7 +77,8 @@ class Planning:
     config: RemediateConfig
     options: PlanOptions
     now: datetime
-    findings: dict[str, Finding]
+    findings: dict[str, Finding]  # by check id: the PASS, FAIL (unmuted part) or ERROR result
+    muted: dict[str, list[Finding]] = field(default_factory=dict)  # accepted risks, by check
     steps: list[Step] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -87,7 +89,12 @@ class Planning:
 
     def selected(self, check_id: str) -> bool:
         """True when ``check_id`` was part of the audit."""
-        return check_id in self.findings
+        return check_id in self.findings or check_id in self.muted
+
+    def muted_users(self, check_id: str) -> set[str]:
+        """Users whose failure of ``check_id`` is an accepted risk (left alone by every fix)."""
+        return {r.details.get("user_name") or r.name or ""
+                for f in self.muted.get(check_id, []) for r in f.resources} - {""}
 
     def step(self, action: str, handler: str, target: str, calls: list[ApiCall],
              args: dict[str, Any], checks: list[str], why: str = "") -> None:
@@ -171,8 +178,9 @@ def plan_password_reset(p: Planning) -> None:
     max_age = min(a for a in (current.get("MaxPasswordAge"),
                               p.audit_config.password_policy.max_age_days) if a)
     actx = AuditContext(p.session, p.audit_config, now=p.now)
+    accepted = p.muted_users("iam_user_console_access_unused")
     for row in credential_report(actx):
-        if row.is_root or not row.password_enabled or row.user in why:
+        if row.is_root or not row.password_enabled or row.user in why or row.user in accepted:
             continue
         changed = row.password_last_changed or row.created
         if changed is not None and (p.now - changed).days > max_age:
@@ -705,16 +713,24 @@ def build_plan(session: boto3.Session, audit_config: AuditConfig, config: Remedi
                options: PlanOptions) -> tuple[Plan, list[Finding]]:
     """Audit the account (read-only), then plan the steps that fix what failed.
 
-    Returns the validated plan and the audit findings it was made from. Nothing is changed.
+    The audit config's exceptions apply first: a MUTED resource (an accepted risk) gets no
+    step, only a note saying why. Returns the validated plan and the audit findings it was
+    made from (exceptions applied). Nothing is changed.
     """
     now = options.now or datetime.now(UTC)
     findings = run_audit(session, audit_config, options.check_ids, now=now)
+    findings = apply_exceptions(findings, audit_config.exceptions, now.date()).findings
     ctx = RemediationContext(session)
     p = Planning(ctx=ctx, session=session, audit_config=audit_config, config=config,
-                 options=options, now=now, findings={f.rule_id: f for f in findings})
+                 options=options, now=now,
+                 findings={f.rule_id: f for f in findings if f.status is not Status.MUTED})
     catalog = load_catalog()
     for f in findings:
-        if f.status is Status.ERROR:
+        if f.status is Status.MUTED:
+            p.muted.setdefault(f.rule_id, []).append(f)
+            for r in f.resources:
+                p.note(f"not fixed: {f.reason}", check=f.rule_id, target=r.name or r.id)
+        elif f.status is Status.ERROR:
             p.note(f"check could not run, so nothing is planned for it: {f.reason}",
                    check=f.rule_id)
         elif f.status is Status.FAIL and not f.remediation:
@@ -727,7 +743,8 @@ def build_plan(session: boto3.Session, audit_config: AuditConfig, config: Remedi
         except (ClientError, BotoCoreError) as exc:
             p.note(f"could not plan: {describe_error(exc)}", action=action)
     plan = Plan(account_id=ctx.account_id, region=ctx.region, created=datetime.now(UTC),
-                failed_checks=[f.rule_id for f in findings if f.status is Status.FAIL],
+                failed_checks=list(dict.fromkeys(
+                    f.rule_id for f in findings if f.status is Status.FAIL)),
                 steps=p.steps, notes=p.notes)
     return validate_plan(plan), findings
 
