@@ -124,3 +124,18 @@ def test_sample_logs_correlations_carry_accounts_victims_and_asff(tmp_path) -> N
     result = runner.invoke(app, ["scan", str(tmp_path / "logs"), "-f", "asff", "-o", str(asff)])
     assert "left out" not in result.output
     assert len(json.loads(asff.read_text())) == len(findings)
+
+
+def test_value_count_findings_list_what_was_counted() -> None:
+    match = Match(rule=RULE, group={"actor": MALLORY}, is_correlation=True,
+                  paths={"actor": "userIdentity.arn"}, values=["prod/db", "prod/api"],
+                  value_count=12, value_path="requestParameters.secretId")
+    f = _finding(match, count=12)
+    assert f.resources[0].type == "AwsAccount"
+    assert f.resources[0].details["counted"] == {
+        "field": "requestParameters.secretId", "distinct": 12, "values": ["prod/db", "prod/api"]}
+    from trailguard.findings.html_rows import detection_row_html
+
+    html = detection_row_html(0, f)
+    assert ("<dt>Counted</dt><dd>12 distinct requestParameters.secretId: prod/db, prod/api "
+            "(and 10 more)</dd>") in html

@@ -155,6 +155,24 @@ def test_value_count_distinct_targets(con):
     det.run(con)
     [m] = det.finish()
     assert m.count == 3 and m.event_ids == ["b0", "b1", "b2"]
+    assert (m.values, m.value_count, m.value_path) == (
+        ["user0", "user1", "user2"], 3, "requestParameters.userName")
+
+
+def test_value_count_names_a_bounded_sample_of_what_it_counted(con):
+    rule = BURST.replace("type: event_count", "type: value_count").replace(
+        "condition: {gte: 5}", "condition: {gte: 3, field: requestParameters.userName}"
+    )
+    det = _detector(CRED_DELETED, rule)
+    many = [_delete(f"c{i:02d}", i * 9 // 25, target=f"user{i:02d}") for i in range(25)]
+    many += [_delete("c99", 9, target="user07")]  # twice: ranked first; all within 10 min
+    records_to_table(con, many)
+    det.run(con)
+    [m] = det.finish()
+    assert m.value_count == 25 and len(m.values) == 20 and m.values[0] == "user07"
+    plain = _detector(CRED_DELETED, BURST)
+    plain.run(con)
+    assert all(w.values == [] and w.value_count == 0 for w in plain.finish())
 
 
 def test_temporal_ordered_delete_then_create_for_same_user_by_someone_else(con):

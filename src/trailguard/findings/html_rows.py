@@ -83,6 +83,18 @@ def _actor_details(f: Finding, first: str, last: str) -> str:
     return "".join(out)
 
 
+def _counted(f: Finding) -> str:
+    """"12 distinct requestParameters.secretId: a, b, ... (and 2 more)" for value_count rules."""
+    for r in f.resources:
+        c = r.details.get("counted") if isinstance(r.details, dict) else None
+        if isinstance(c, dict) and c.get("values"):
+            values = [str(v) for v in c["values"]]
+            more = int(c.get("distinct") or len(values)) - len(values)
+            tail = f" (and {more} more)" if more > 0 else ""
+            return f"{c.get('distinct')} distinct {c.get('field')}: {', '.join(values)}{tail}"
+    return ""
+
+
 def _details(f: Finding, first: str, last: str, granted: str) -> str:
     """The <dl> of a detection's details row."""
     out = []
@@ -101,6 +113,9 @@ def _details(f: Finding, first: str, last: str, granted: str) -> str:
         out.append(f"<dt>Resources</dt><dd>{res}</dd>")
     if granted:
         out.append(f"<dt>Access</dt><dd>{_e(granted)}</dd>")
+    counted = _counted(f)
+    if counted:
+        out.append(f"<dt>Counted</dt><dd>{_e(counted)}</dd>")
     if f.mitre:
         out.append(f"<dt>MITRE ATT&amp;CK</dt><dd>{_join(f.mitre)}</dd>")
     if f.event_ids:

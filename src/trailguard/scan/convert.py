@@ -430,6 +430,12 @@ def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
         resources = [Resource(type="AwsAccount", id=account, account_id=account)]
     if resources and actors and (actor_count > 1 or not actor_fields):
         resources[0].details = {"actors": actors, "distinct_actors": actor_count}
+    if resources and match.values:
+        resources[0].details["counted"] = {
+            "field": match.value_path,
+            "distinct": match.value_count,
+            "values": list(match.values),
+        }
     first, last = parse_time(match.first_time), parse_time(match.last_time)
     return Finding(
         **_rule_fields(meta),

@@ -27,6 +27,7 @@ from typing import Any
 
 SAMPLE_EVENT_IDS = 20
 MAX_ACTORS = 10  # distinct actor ARNs named per window (the total is counted)
+MAX_VALUES = 20  # value_count: distinct counted values named per window (the total is counted)
 # Fields read from every contributing event, to name who did it and in which account.
 CONTEXT_PATHS = ("userIdentity.arn", "recipientAccountId", "userIdentity.accountId")
 DEFAULT_LATENESS = 86_400.0  # seconds an event may arrive older than the newest one seen
@@ -89,6 +90,9 @@ class CorrelationWindow:
     actor_count: int = 0
     accounts: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    values: list[str] = field(default_factory=list)  # value_count: distinct values, bounded
+    value_count: int = 0  # value_count: how many distinct values in all
+    value_path: str | None = None  # value_count: the counted field
 
 
 @dataclass(frozen=True)
@@ -323,6 +327,10 @@ class CorrelationTracker:
         accounts = _ranked([e.account for e in events])
         refs = sorted({e.ref for e in events})
         paths = {name: self.group_paths[refs[0]][k] for k, name in enumerate(self.group_by)}
+        values = (
+            _ranked([str(e.value) for e in events if e.value is not None])
+            if self.ctype == "value_count" else []
+        )
         return CorrelationWindow(
             group=dict(zip(self.group_by, group, strict=True)),
             count=len(events),
@@ -334,6 +342,9 @@ class CorrelationTracker:
             actor_count=len(actors),
             accounts=accounts,
             paths=paths,
+            values=values[:MAX_VALUES],
+            value_count=len(values),
+            value_path=next((self.value_path[r] for r in refs if self.value_path[r]), None),
         )
 
     def _scan(

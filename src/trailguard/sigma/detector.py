@@ -324,6 +324,9 @@ class Detector:
                         actor_count=w.actor_count,
                         accounts=w.accounts,
                         paths=w.paths,
+                        values=w.values,
+                        value_count=w.value_count,
+                        value_path=w.value_path,
                     )
                 )
         return out

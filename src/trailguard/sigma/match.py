@@ -47,7 +47,9 @@ class Match:
     ``actors`` are the distinct actor ARNs of the contributing events (most frequent first,
     bounded), ``actor_count`` how many there were in all, ``accounts`` their account ids (most
     frequent first) and ``paths`` the CloudTrail field path of each group-by name, so aliases
-    such as ``target_user`` can be understood.
+    such as ``target_user`` can be understood. For a value_count rule, ``values`` are the
+    distinct values it counted (most frequent first, bounded), ``value_count`` how many there
+    were and ``value_path`` the field.
     """
 
     rule: Any
@@ -63,6 +65,9 @@ class Match:
     actor_count: int = 0
     accounts: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    values: list[str] = field(default_factory=list)  # value_count: distinct values, bounded
+    value_count: int = 0  # value_count: distinct values in all
+    value_path: str | None = None  # value_count: the counted field
 
     @property
     def rule_id(self) -> str:
