@@ -68,7 +68,7 @@ def unknown_check_message(check: str) -> str:
     """Why ``check`` is not a check id, with the likely intended ids, else every valid one."""
     known = list(load_catalog())
     close = difflib.get_close_matches(check, known, n=3, cutoff=0.6)
-    hint = (f"did you mean {' or '.join(close)}?" if close
+    hint = (f"did you mean {', '.join(close)}?" if close
             else f"valid check ids: {', '.join(known)}")
     return f"unknown check id {check!r}; {hint} (trailguard audit --list-checks)"
 
