@@ -205,6 +205,19 @@ def test_config_without_exceptions_key_has_none() -> None:
     assert AuditConfig().exceptions == []
 
 
+def test_commented_example_in_audit_example_yaml_is_valid() -> None:
+    import yaml
+
+    from trailguard.audit import config as config_module
+
+    text = Path(config_module.__file__).with_name("audit.example.yaml").read_text()
+    block = text.split("# exceptions:\n", 1)[1]
+    example = yaml.safe_load("\n".join(line[2:] for line in block.splitlines()))
+    rules = AuditConfig.model_validate({"exceptions": example}).exceptions
+    assert [(e.check, e.resource, e.account) for e in rules] == [
+        (MFA, "arn:aws:iam::*:user/break-glass", None), (ROTATE, "vendor-sync", OTHER)]
+
+
 # --- trailguard audit on a moto account -----------------------------------------------------------
 
 @pytest.fixture()
