@@ -24,6 +24,7 @@ from trailguard.audit.context import (
     CheckOutcome,
     error_reason,
 )
+from trailguard.audit.exceptions import PARTIAL
 from trailguard.aws import client_config
 from trailguard.findings.model import Finding, Status
 
@@ -179,7 +180,7 @@ def run_audit(
             status = Status.PASS
         reason = "; ".join(outcome.errors) if outcome.errors else None
         if status is Status.FAIL and reason:
-            reason = f"partial: {reason}"
+            reason = f"{PARTIAL}{reason}"
         if status is Status.FAIL and outcome.reason:
             reason = f"{outcome.reason}; {reason}" if reason else outcome.reason
         findings.append(make_finding(meta, status, account_id, outcome, reason, observed))
