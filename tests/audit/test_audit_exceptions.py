@@ -157,6 +157,11 @@ def test_expired_exception_is_not_applied_and_reported() -> None:
                                 [exc(resource="break-glass", expires="2026-11-24")], TODAY)
     assert same_day.findings[0].status is Status.MUTED
     assert "expires on 2026-11-24 (0 day(s) left)" in same_day.summary_lines(TODAY)[1]
+    gone = apply_exceptions([fail(MFA, "alice")], [exc(resource="bob", expires="2026-01-01")],
+                            TODAY)
+    assert gone.summary_lines(TODAY)[1] == (
+        f"exception #1 ({MFA}, bob) expired on 2026-01-01 and was not applied; it covers no "
+        "failing resource now: remove it")
 
 
 def test_exception_matching_nothing_is_reported() -> None:

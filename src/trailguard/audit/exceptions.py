@@ -99,10 +99,13 @@ class ExceptionsOutcome:
                          f"{len(self.applied)} exception(s) of {len(self.uses)}")
         for u in self.uses:
             exp = u.exception.expires
-            if u.expired:
+            if u.expired and u.still_failing:
                 lines.append(f"{u.label} expired on {exp} and was not applied: "
                              f"{u.still_failing} resource(s) it covered FAIL again; "
                              "renew it (new date, same or new approval) or remove it")
+            elif u.expired:
+                lines.append(f"{u.label} expired on {exp} and was not applied; it covers no "
+                             "failing resource now: remove it")
             elif u.muted and exp is not None and (exp - today).days <= SOON_DAYS:
                 lines.append(f"{u.label} expires on {exp} "
                              f"({(exp - today).days} day(s) left)")
