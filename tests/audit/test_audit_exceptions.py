@@ -144,14 +144,14 @@ def test_expired_exception_is_not_applied_and_reported() -> None:
                            [exc(resource="break-glass", expires="2026-11-23")], TODAY)
     [finding] = out.findings
     assert finding.status is Status.FAIL and len(finding.resources) == 2
+    expired_line = (f"exception #1 ({MFA}, break-glass) expired on 2026-11-23 and was not "
+                    "applied: 1 resource(s) it covered FAIL again; renew it (new date, same or "
+                    "new approval) or remove it")
+    assert out.summary_lines() == [
+        "muted: 0 failing resource(s) by 0 exception(s) of 1", expired_line]
     assert out.stats() == {"exceptions": 1, "exceptions_applied": 0, "muted_resources": 0,
-                           "exceptions_expired": 1, "exceptions_unmatched": 0}
-    assert out.summary_lines(TODAY) == [
-        "muted: 0 failing resource(s) by 0 exception(s) of 1",
-        f"exception #1 ({MFA}, break-glass) expired on 2026-11-23 and was not applied: "
-        "1 resource(s) it covered FAIL again; renew it (new date, same or new approval) or "
-        "remove it",
-    ]
+                           "exceptions_expired": 1, "exceptions_unmatched": 0,
+                           "exceptions_attention": expired_line}
     # valid through its last day
     same_day = apply_exceptions([fail(MFA, "break-glass")],
                                 [exc(resource="break-glass", expires="2026-11-24")], TODAY)
@@ -257,6 +257,7 @@ def test_cli_mutes_the_excepted_user_and_still_fails_on_the_others(
          "accepted: break-glass, password in the safe (RISK-42) (exception expires 2099-12-31)"),
     ]
     assert report["stats"]["muted_resources"] == 1 and report["stats"]["exceptions"] == 1
+    assert "exceptions_attention" not in report["stats"]  # nothing expired or unmatched
     assert "MUTED    1  (1 high)" in r.stderr
     assert "muted: 1 failing resource(s) by 1 exception(s) of 1" in r.stderr
 
@@ -281,6 +282,8 @@ def test_cli_expired_and_unmatched_exceptions(aws, console_users, tmp_path: Path
     assert (f"exception #1 ({MFA}, break-glass) expired on 2020-01-31 and was not applied: "
             "1 resource(s) it covered FAIL again") in err
     assert f"exception #2 ({MFA}, brake-glass) matched no failing resource" in err
+    attention = json.loads(r.stdout)["stats"]["exceptions_attention"]
+    assert "#1" in attention and "expired on 2020-01-31" in attention and "#2" in attention
 
 
 @pytest.mark.parametrize(("text", "message"), [

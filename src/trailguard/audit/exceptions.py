@@ -45,6 +45,7 @@ class ExceptionsOutcome:
 
     findings: list[Finding]
     uses: list[ExceptionUse] = field(default_factory=list)
+    today: date | None = None  # the day expiry was judged on
     checks_seen: dict[tuple[str, str | None], set[Status]] = field(default_factory=dict)
 
     @property
@@ -78,21 +79,27 @@ class ExceptionsOutcome:
                 if check == exc.check and (exc.account is None or account == exc.account)
                 for s in found}
 
-    def stats(self) -> dict[str, int]:
-        """Report stats (only when exceptions are configured)."""
+    def stats(self) -> dict[str, int | str]:
+        """Report stats (only when exceptions are configured); ``exceptions_attention`` joins
+        the summary's lines about expired, expiring and unmatched exceptions, so reports
+        carry them too."""
         if not self.uses:
             return {}
-        return {
+        out: dict[str, int | str] = {
             "exceptions": len(self.uses),
             "exceptions_applied": len(self.applied),
             "muted_resources": self.muted_resources,
             "exceptions_expired": sum(1 for u in self.uses if u.expired),
             "exceptions_unmatched": len(self.unmatched()),
         }
+        attention = self.summary_lines()[1:]
+        if attention:
+            out["exceptions_attention"] = "; ".join(attention)
+        return out
 
     def summary_lines(self, today: date | None = None) -> list[str]:
         """Lines for stderr: what was muted, and every exception that needs attention."""
-        today = today or datetime.now(UTC).date()
+        today = today or self.today or datetime.now(UTC).date()
         lines = []
         if self.uses:
             lines.append(f"muted: {self.muted_resources} failing resource(s) by "
@@ -156,7 +163,7 @@ def apply_exceptions(findings: list[Finding], exceptions: list[AuditException],
     today = today or datetime.now(UTC).date()
     uses = [ExceptionUse(e, i, expired=e.expires is not None and today > e.expires)
             for i, e in enumerate(exceptions)]
-    outcome = ExceptionsOutcome(findings=[], uses=uses)
+    outcome = ExceptionsOutcome(findings=[], uses=uses, today=today)
     for f in findings:
         if f.kind == "posture":
             outcome.checks_seen.setdefault((f.rule_id, f.account_id), set()).add(f.status)
