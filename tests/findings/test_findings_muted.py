@@ -112,3 +112,13 @@ def test_html_muted_row_is_distinct_with_its_reason_and_escaped() -> None:
     assert '<td class="st st-MUTED">MUTED</td><td class="num">' in html  # status-by-severity
     assert ".st-MUTED {" in html and 'tr[data-status="MUTED"] > td' in html
     assert "muted (accepted risk)" not in render_html(audit_report([posture()]))
+
+
+def test_summary_line_counts_muted_results() -> None:
+    from trailguard.findings.summary import summary_lines
+
+    assert summary_lines(muted_report())[0] == (
+        "1 passed, 1 failed, 0 error(s), 1 muted (accepted by an exception); "
+        "failing by severity: 1 high")
+    plain = audit_report([posture(rule_id=CHECK, title="t", severity=Severity.high)])
+    assert "muted" not in summary_lines(plain)[0]

@@ -78,9 +78,12 @@ def summary_lines(report: Report) -> list[str]:
             lines.append("; ".join(parts))
     else:
         st = s["by_status"]
+        muted = st.get("MUTED", {}).get("total", 0)
         lines.append(
             f"{st['PASS']['total']} passed, {st['FAIL']['total']} failed, "
-            f"{st['ERROR']['total']} error(s); failing by severity: {sev}"
+            f"{st['ERROR']['total']} error(s)"
+            + (f", {muted} muted (accepted by an exception)" if muted else "")
+            + f"; failing by severity: {sev}"
         )
     if report.skipped:
         lines.append(f"{len(report.skipped)} input(s) skipped:")
