@@ -210,7 +210,7 @@ def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
     try:
         docs = [orjson.loads(data)]
     except orjson.JSONDecodeError as exc:
-        if first == b"{" and b"\n{" in data and _first_line_is_json(data):
+        if first == b"{" and b"\n{" in data and _some_line_is_json(data):
             yield from _decode_lines(io.BytesIO(data))  # JSON lines, first line very long
             return
         found = concatenated_documents(data)
@@ -232,13 +232,22 @@ def decode_stream(name: str, stream: IO[bytes]) -> Iterator[Decoded]:
 _DELIVERY_SEAM = b'}{"Records":'
 
 
-def _first_line_is_json(data: bytes) -> bool:
-    newline = data.find(b"\n")
-    try:
-        orjson.loads(data[:newline] if newline >= 0 else data)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+def _some_line_is_json(data: bytes, lines: int = 5) -> bool:
+    """True when one of the first ``lines`` lines is a JSON document by itself (JSON lines
+    whose first line is very long, or damaged: each bad line is then reported on its own)."""
+    start = 0
+    for _ in range(lines):
+        newline = data.find(b"\n", start)
+        try:
+            orjson.loads(data[start:newline] if newline >= 0 else data[start:])
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return True
+        if newline < 0:
+            return False
+        start = newline + 1
+    return False
 
 
 def concatenated_documents(data: bytes) -> list[Any] | None:
@@ -269,7 +278,7 @@ def concatenated_documents(data: bytes) -> list[Any] | None:
                 break
             doc, pos = decoder.raw_decode(text, pos)
             docs.append(doc)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python can parse
         return None
     return docs if len(docs) > 1 else None
 

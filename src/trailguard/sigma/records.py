@@ -62,10 +62,58 @@ def json_to_record(text: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     NULL columns and NULL members of STRUCT columns (absent in the original record) are left
     out; JSON columns are kept exactly as parsed. Keys in ``drop`` (helper columns) are removed.
     """
-    row = orjson.loads(text)
+    try:
+        row = orjson.loads(text)
+    except orjson.JSONDecodeError:  # nested deeper than orjson's limit (hostile input)
+        row = orjson.loads(flatten_deep(text))
     rec: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or key in drop:
             continue
         rec[key] = _strip_nulls(value) if key in STRUCT_COLUMNS and type(value) is dict else value
     return rec
+
+
+DEEP_PLACEHOLDER = '"<nested too deeply: left out>"'
+
+
+def flatten_deep(text: str, limit: int = 256) -> str:
+    """``text`` (JSON) with every object or array nested deeper than ``limit`` replaced by a
+    placeholder string, so that a hostile record still loads and the rest of it is seen.
+
+    Only the rare failure path calls this: a plain scan over the characters, tracking strings.
+    """
+    out: list[str] = []
+    depth = 0
+    skip_from = -1  # depth at which the part being left out started
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if skip_from < 0:
+                out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+            if skip_from < 0:
+                out.append(ch)
+            continue
+        if ch in "{[":
+            depth += 1
+            if skip_from < 0 and depth > limit:
+                skip_from = depth
+                out.append(DEEP_PLACEHOLDER)
+                continue
+        elif ch in "}]":
+            depth -= 1
+            if skip_from >= 0 and depth < skip_from:
+                skip_from = -1
+                continue
+        if skip_from < 0:
+            out.append(ch)
+    return "".join(out)
