@@ -193,6 +193,41 @@ def test_grantees_are_capped() -> None:
     assert details["granted_to"][-1] == "... and 5 more"
 
 
+THOUSAND = [f"{200000000000 + i}" for i in range(1000)]
+
+
+def test_star_after_a_thousand_accounts_is_still_public() -> None:
+    """QA bypass: the principal list was cut at 1,000 items before "*" was read."""
+    expected = {"granted_to": [EVERYONE, *THOUSAND[:19], "... and 981 more"], "public": True,
+                "outside_account": True}
+    assert grant_details(bucket_policy(allow({"AWS": [*THOUSAND, "*"]}))) == expected
+    text = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [*THOUSAND, "*"]}, "Action": "sts:AssumeRole"}]})
+    assert grant_details(trust("UpdateAssumeRolePolicy", text=text)) == expected
+    # the same when the public statement comes after a thousand others
+    statements = [allow({"AWS": f"arn:aws:iam::{ACCOUNT}:role/r{i}"}) for i in range(1000)]
+    details = grant_details(bucket_policy(*statements, allow("*")))
+    assert details["public"] is True and details["granted_to"][0] == EVERYONE
+    assert details["outside_account"] is False
+
+
+def test_outside_account_and_public_items_after_a_thousand() -> None:
+    own = [f"arn:aws:iam::{ACCOUNT}:role/r{i}" for i in range(1000)]
+    details = grant_details(bucket_policy(allow({"AWS": [*own, f"arn:aws:iam::{OTHER}:root"]})))
+    assert details["outside_account"] is True
+    assert details["granted_to"][-1] == "... and 981 more"
+    shares = snapshot(*({"userId": ACCOUNT} for _ in range(1000)), {"group": "all"})
+    assert grant_details(shares) == {"granted_to": [EVERYONE, ACCOUNT], "public": True,
+                                     "outside_account": False}
+    rds = _rds("ModifyDBSnapshotAttribute", {
+        "dBSnapshotIdentifier": "prod-db-final", "attributeName": "restore",
+        "valuesToAdd": [*THOUSAND, "all"]})
+    assert grant_details(rds)["public"] is True
+    acl = _acl([_grantee("CanonicalUser", ID=OWNER_ID)] * 1000 + [
+        _grantee("Group", URI="http://acs.amazonaws.com/groups/global/AllUsers")])
+    assert grant_details(acl) == {"granted_to": [EVERYONE], "public": True}
+
+
 # --- IAM trust policies ------------------------------------------------------------------
 
 def test_trust_policy_string_on_update_and_create_role() -> None:

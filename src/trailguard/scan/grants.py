@@ -19,7 +19,11 @@ target resource's ``details``:
   when every such account is the record's own; absent when no grantee names an account.
 
 Records are untrusted input: any unexpected shape yields fewer or no details, never an
-exception. Work is bounded (policy text size, statements, items, grantees).
+exception. ``public`` and ``outside_account`` are decided over every statement, principal and
+item of the record, so a "*" after a thousand account ids still makes the grant public; only
+what is listed is capped (:data:`MAX_GRANTEES`, :data:`MAX_CONDITIONS`). Work is linear in the
+record, whose size the loader bounds; IAM policy text above :data:`MAX_POLICY_CHARS` is not
+read.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import orjson
 
 MAX_GRANTEES = 20
 MAX_CONDITIONS = 20
-MAX_ITEMS = 1000  # statements, ACL grants, snapshot permission items read per record
 MAX_POLICY_CHARS = 256 * 1024  # IAM and S3 policies are at most 20 KB; beyond this: not read
 EVERYONE = "everyone"
 ANY_AWS_USER = "any authenticated AWS user"
@@ -70,8 +73,7 @@ class _Grants:
         self.foreign = False  # a grantee that is another account whatever the record's account
 
     def add(self, name: str) -> None:
-        if len(self.grantees) < MAX_ITEMS:
-            self.grantees.add(name)
+        self.grantees.add(name)
         if name in PUBLIC_GRANTEES:
             self.public = True
 
@@ -114,9 +116,10 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _items(value: Any) -> list[Any]:
-    """A list member as a list, bounded; a single item (XML shape) as a list of one."""
+    """A list member as a list (every item: none is skipped, so none can hide a public
+    grantee); a single item (XML shape) as a list of one."""
     if isinstance(value, list):
-        return value[:MAX_ITEMS]
+        return value
     return [] if value is None else [value]
 
 
@@ -149,7 +152,7 @@ def _principals(st: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = [("*", "*")] if "NotPrincipal" in st else []
     principal = st.get("Principal")
     if isinstance(principal, dict):
-        for kind, values in list(principal.items())[:MAX_ITEMS]:
+        for kind, values in principal.items():
             out.extend((str(kind), value) for value in _strings(values))
     else:  # "*", or a malformed string or list: read as AWS principals
         out.extend(("AWS", value) for value in _strings(principal))
