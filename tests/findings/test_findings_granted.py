@@ -35,6 +35,14 @@ def share(details: dict, **kw) -> object:
 def test_wording() -> None:
     assert grant_text(PUBLIC_VPCE) == "everyone (public, limited by aws:SourceVpce)"
     assert grant_text({"granted_to": ["everyone"], "public": True}) == "everyone (public)"
+    tls = {"granted_to": ["everyone"], "public": True, "conditions": ["aws:SecureTransport"],
+           "limited_by": []}
+    assert grant_text(tls) == "everyone (public; conditions aws:SecureTransport do not limit who)"
+    mixed = {**tls, "conditions": ["aws:SecureTransport", "aws:SourceVpce"],
+             "limited_by": ["aws:SourceVpce"]}
+    assert grant_text(mixed) == "everyone (public, limited by aws:SourceVpce)"
+    assert grant_text({**tls, "limited_by": "not a list"}) == (
+        "everyone (public; conditions aws:SecureTransport do not limit who)")
     assert grant_text(SHARED) == "444455556666, 999988887777 (outside the account)"
     assert grant_text({"granted_to": ["ec2.amazonaws.com"]}) == "ec2.amazonaws.com"
     assert grant_text({"actors": ["arn:aws:iam::1:user/a"]}) == ""

@@ -119,6 +119,17 @@ def test_lambda_permission_for_everyone_another_account_and_a_service() -> None:
     assert grant_details(lambda_permission(None)) == {}
 
 
+def test_lambda_function_url_without_auth_is_public_not_limited() -> None:
+    assert grant_details(lambda_permission("*", functionUrlAuthType="NONE")) == {
+        "granted_to": [EVERYONE], "public": True,
+        "conditions": ["lambda:FunctionUrlAuthType"], "limited_by": []}
+    assert grant_details(lambda_permission(
+        "*", functionUrlAuthType="AWS_IAM", sourceAccount=ACCOUNT)) == {
+        "granted_to": [EVERYONE], "public": True,
+        "conditions": ["AWS:SourceAccount", "lambda:FunctionUrlAuthType"],
+        "limited_by": ["AWS:SourceAccount"]}
+
+
 # --- S3 bucket policies ------------------------------------------------------------------
 
 def test_bucket_policy_public_read() -> None:
@@ -132,6 +143,52 @@ def test_bucket_policy_public_limited_by_conditions() -> None:
     details = grant_details(bucket_policy(allow({"AWS": "*"}, vpce), allow("*", org)))
     assert details == {"granted_to": [EVERYONE], "public": True,
                        "conditions": ["aws:PrincipalOrgID", "aws:SourceIp", "aws:SourceVpce"]}
+
+
+@pytest.mark.parametrize("condition", [
+    {"Bool": {"aws:SecureTransport": "true"}},
+    {"DateLessThan": {"aws:CurrentTime": "2027-01-01T00:00:00Z"}},
+    {"NumericLessThan": {"aws:EpochTime": "1798761600"}},
+    {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+    {"StringLike": {"aws:UserAgent": "*internal-sync*"}},
+    {"StringLike": {"aws:Referer": "https://www.example.com/*"}},
+    {"StringEquals": {"aws:PrincipalTag/team": "data"}},
+    {"StringEquals": {"sts:ExternalId": "partner-7731"}},
+    # narrowing keys that do not narrow: negated, IfExists, Null, wildcard, /0, ForAllValues
+    {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+    {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+    {"Null": {"aws:SourceVpce": "false"}},
+    {"StringLike": {"aws:PrincipalOrgID": "*"}},
+    {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/0"]}},
+    {"ForAllValues:StringEquals": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/"]}},
+    {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"}},  # alone: a private range in any VPC
+])
+def test_conditions_that_do_not_narrow_who_are_listed_not_limits(condition: Any) -> None:
+    details = grant_details(bucket_policy(allow("*", condition)))
+    keys = sorted(k for body in condition.values() for k in body)
+    assert details == {"granted_to": [EVERYONE], "public": True, "conditions": keys,
+                       "limited_by": []}
+
+
+def test_limited_by_names_only_the_narrowing_keys() -> None:
+    cond = {"Bool": {"aws:SecureTransport": "true"},
+            "StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}
+    assert grant_details(bucket_policy(allow("*", cond))) == {
+        "granted_to": [EVERYONE], "public": True,
+        "conditions": ["aws:SecureTransport", "aws:SourceVpce"], "limited_by": ["aws:SourceVpce"]}
+    vpc = {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"},
+           "ForAnyValue:StringEquals": {"aws:SourceVpc": ["vpc-1a2b3c4d"]}}
+    assert grant_details(bucket_policy(allow("*", vpc)))["conditions"] == [
+        "aws:SourceVpc", "aws:VpcSourceIp"]  # both narrow: limited_by left out
+    assert "limited_by" not in grant_details(bucket_policy(allow("*", vpc)))
+
+
+def test_one_public_statement_without_a_narrowing_key_makes_it_not_limited() -> None:
+    vpce = {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}
+    tls = {"Bool": {"aws:SecureTransport": "true"}}
+    assert grant_details(bucket_policy(allow("*", vpce), allow({"AWS": "*"}, tls))) == {
+        "granted_to": [EVERYONE], "public": True,
+        "conditions": ["aws:SecureTransport", "aws:SourceVpce"], "limited_by": []}
 
 
 def test_one_unconditioned_public_statement_makes_it_plainly_public() -> None:

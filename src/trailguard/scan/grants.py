@@ -11,9 +11,13 @@ target resource's ``details``:
 - ``public``: true when everyone (or any authenticated AWS user) is a grantee;
 - ``conditions``: for a public policy grant, the condition keys of the ``Allow`` statements
   that make it public, when every such statement has a Condition (one statement without
-  conditions makes the grant plainly public and the key is left out). The keys are listed,
-  not judged: ``aws:SourceVpce`` narrows who can use the grant, ``aws:SecureTransport`` does
-  not;
+  conditions makes the grant plainly public and the key is left out). Every key is listed,
+  whether it narrows who can use the grant or not;
+- ``limited_by``: the keys among ``conditions`` that narrow who can use the grant (see
+  :data:`NARROWING_KEYS`), written only when they are not all of ``conditions``: an empty list
+  says the grant is public whatever its conditions (``aws:SecureTransport`` alone, or one
+  public statement with no narrowing key). Absent while ``conditions`` is present, every
+  listed key narrows (``limited_by`` is ``conditions``), as in reports written before it;
 - ``outside_account``: true when a grantee account (an account id, a principal ARN's account,
   an S3 canonical user other than the ACL's owner) differs from the record's account, false
   when every such account is the record's own; absent when no grantee names an account.
@@ -70,6 +74,8 @@ class _Grants:
         self.public = False
         # condition keys of each statement that made the grant public (empty: unconditional)
         self.public_conditions: list[set[str]] = []
+        # the keys among them that narrow who can use that statement (NARROWING_KEYS)
+        self.public_limits: list[set[str]] = []
         self.foreign = False  # a grantee that is another account whatever the record's account
 
     def add(self, name: str) -> None:
@@ -100,15 +106,23 @@ class _Grants:
         if self.public:
             out["public"] = True
             if self.public_conditions and all(self.public_conditions):
-                keys = sorted(set().union(*self.public_conditions))
-                if len(keys) > MAX_CONDITIONS:
-                    keys = [*keys[:MAX_CONDITIONS], f"... and {len(keys) - MAX_CONDITIONS} more"]
-                out["conditions"] = keys
+                keys = set().union(*self.public_conditions)
+                limits = set().union(*self.public_limits) if all(self.public_limits) else set()
+                out["conditions"] = _capped(keys)
+                if limits != keys:
+                    out["limited_by"] = _capped(limits)
         if self.foreign or (own_account and any(a != own_account for a in self.accounts)):
             out["outside_account"] = True
         elif own_account and self.accounts:
             out["outside_account"] = False
         return out
+
+
+def _capped(keys: set[str]) -> list[str]:
+    names = sorted(keys)
+    if len(names) > MAX_CONDITIONS:
+        return [*names[:MAX_CONDITIONS], f"... and {len(names) - MAX_CONDITIONS} more"]
+    return names
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -147,6 +161,67 @@ def _condition_keys(condition: Any) -> set[str]:
     return keys
 
 
+# Condition keys that narrow WHO can use a public grant: AWS sets their value from the caller's
+# identity, organization or network path (or, for aws:SourceArn / aws:SourceAccount, from the
+# resource on whose behalf an AWS service calls), and a matching value names one party. Every
+# other key does not: an anonymous or foreign caller controls it or meets it as anyone would
+# (aws:SecureTransport, aws:CurrentTime, aws:EpochTime, aws:RequestedRegion, aws:UserAgent,
+# aws:Referer, aws:MultiFactorAuthPresent/Age, aws:PrincipalTag/..., aws:PrincipalType,
+# aws:username (not unique across accounts), aws:RequestTag/..., aws:TagKeys, aws:CalledVia,
+# aws:ViaAWSService, sts:ExternalId (not a secret), sts:RoleSessionName, sts:SourceIdentity,
+# s3:prefix and other request keys, lambda:FunctionUrlAuthType: NONE is public, AWS_IAM lets
+# any AWS account sign). aws:VpcSourceIp narrows only with aws:SourceVpc or aws:SourceVpce in
+# the same statement: alone, a private address in anyone's VPC matches. Compared in lower case
+# (IAM condition keys are case-insensitive).
+NARROWING_KEYS = frozenset({
+    "aws:sourcevpce", "aws:sourcevpc", "aws:sourceip", "aws:vpcsourceip",
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+    "aws:userid", "aws:principalservicename",
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
+})
+_VPC_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce"})
+# Operators under which a narrowing key narrows. Not: negated operators (StringNotEquals:
+# everyone but one party), ...IfExists and ForAllValues: (true when the key is absent, as it
+# is for an anonymous caller), Null (any VPC endpoint, including the caller's own), Bool.
+_NARROWING_OPERATORS = frozenset({
+    "stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress",
+})
+
+
+def _specific(values: Any) -> bool:
+    """False when a condition value matches anyone: only wildcards, a ``/0`` range, none."""
+    items = values if isinstance(values, list) else [values]
+    if not items:
+        return False
+    for v in items:
+        if not isinstance(v, str) or not v.strip("*?") or v.strip().endswith("/0"):
+            return False
+    return True
+
+
+def _limit_keys(pairs: Iterable[tuple[str, str, Any]]) -> set[str]:
+    """Of ``(operator, key, values)``, the keys that narrow who (as written in the policy)."""
+    found: dict[str, str] = {}
+    for operator, key, values in pairs:
+        op = operator.lower().removeprefix("foranyvalue:")
+        if op in _NARROWING_OPERATORS and key.lower() in NARROWING_KEYS and _specific(values):
+            found[key.lower()] = key
+    if "aws:vpcsourceip" in found and not _VPC_KEYS & found.keys():
+        del found["aws:vpcsourceip"]
+    return set(found.values())
+
+
+def _narrowing_keys(condition: Any) -> set[str]:
+    """``{"StringEquals": {"aws:SourceVpce": "vpce-1a2b"}}`` -> ``{"aws:SourceVpce"}``;
+    ``{"Bool": {"aws:SecureTransport": "true"}}`` -> ``set()``."""
+    return _limit_keys(
+        (str(operator), key, values)
+        for operator, body in _dict(condition).items()
+        for key, values in _dict(body).items()
+        if isinstance(key, str) and key
+    )
+
+
 def _principals(st: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, value) of a statement's principals; ``NotPrincipal`` in an Allow is everyone."""
     out: list[tuple[str, str]] = [("*", "*")] if "NotPrincipal" in st else []
@@ -175,6 +250,7 @@ def _read_policy(document: Any, grants: _Grants) -> None:
                 grants.add(value)
         if public:
             grants.public_conditions.append(_condition_keys(st.get("Condition")))
+            grants.public_limits.append(_narrowing_keys(st.get("Condition")))
 
 
 def _bucket_policy(params: dict[str, Any], grants: _Grants) -> None:
@@ -207,8 +283,8 @@ def _ec2_permission(attribute: str) -> _Reader:
     return read
 
 
-# Lambda AddPermission's optional parameters that narrow who may use the grant, named as
-# the condition keys Lambda writes into the function policy.
+# Lambda AddPermission's optional parameters that become conditions, named as the condition
+# keys Lambda writes into the function policy (functionUrlAuthType does not narrow who).
 _LAMBDA_CONDITIONS = {
     "sourceArn": "AWS:SourceArn",
     "sourceAccount": "AWS:SourceAccount",
@@ -224,9 +300,10 @@ def _lambda_permission(params: dict[str, Any], grants: _Grants) -> None:
         return
     grants.add_principal(principal)
     if principal == "*":
-        grants.public_conditions.append(
-            {key for param, key in _LAMBDA_CONDITIONS.items() if params.get(param)}
-        )
+        given = [(key, params[param]) for param, key in _LAMBDA_CONDITIONS.items()
+                 if params.get(param)]
+        grants.public_conditions.append({key for key, _ in given})
+        grants.public_limits.append(_limit_keys(("StringEquals", k, v) for k, v in given))
 
 
 def _db_snapshot_permission(params: dict[str, Any], grants: _Grants) -> None:
