@@ -45,6 +45,9 @@ def test_wording() -> None:
         "everyone (public; conditions aws:SecureTransport do not limit who)")
     assert grant_text(SHARED) == "444455556666, 999988887777 (outside the account)"
     assert grant_text({"granted_to": ["ec2.amazonaws.com"]}) == "ec2.amazonaws.com"
+    # tg_snapshot_shared_outside_account cannot compare accounts in Sigma: the text says so
+    assert grant_text({"granted_to": [ACCOUNT], "outside_account": False}) == (
+        f"{ACCOUNT} (own account only)")
     assert grant_text({"actors": ["arn:aws:iam::1:user/a"]}) == ""
     assert grant_text({"granted_to": "not a list"}) == ""
     assert grant_label(share(SHARED)) == (

@@ -90,3 +90,27 @@ def test_table_csv_and_html_say_granted_to(tmp_path: Path) -> None:
     assert "everyone (public, limited by aws:SourceVpce)" in csv_text
     html = _scan(tmp_path, "html")
     assert "granted to everyone (public, limited by aws:SourceVpce)" in html
+
+
+def test_shipped_rules_report_public_bypasses_and_own_account_shares(tmp_path: Path) -> None:
+    """QA's bypasses with the shipped rules: "*" second in the list, a TLS-only Condition
+    between Effect and Principal, and a snapshot "shared" with its own account."""
+    listed = _vpce_policy(1)
+    listed["requestParameters"]["bucketPolicy"]["Statement"] = [{
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::example-app-data/*",
+        "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root", "*"]}}]
+    tls = _vpce_policy(2)
+    tls["requestParameters"]["bucketPolicy"]["Statement"] = [{
+        "Effect": "Allow", "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+        "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::example-app-data/*"}]
+    logs = write(tmp_path / "logs" / "a.json.gz", delivery_bytes([listed, tls, _share(3, ACCOUNT)]))
+    out = tmp_path / "report.csv"
+    result = CliRunner().invoke(app, ["scan", str(logs), "-f", "csv", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    rows = out.read_text()
+    public = [line for line in rows.splitlines() if "S3 Bucket Policy Grants Public Access" in line]
+    assert len(public) == 2
+    assert any(f"everyone (public), arn:aws:iam::{ACCOUNT}:root" in line for line in public)
+    assert any("everyone (public; conditions aws:SecureTransport do not limit who)" in line
+               for line in public)
+    assert f"{ACCOUNT} (own account only)" in rows

@@ -20,7 +20,8 @@ PUBLIC_NAMES = frozenset({"everyone", "any authenticated AWS user"})
 
 def grant_text(details: dict[str, Any]) -> str:
     """``everyone (public, limited by aws:SourceVpce)``, ``999988887777 (outside the account)``,
-    ``everyone (public; conditions aws:SecureTransport do not limit who)``.
+    ``everyone (public; conditions aws:SecureTransport do not limit who)``,
+    ``111122223333 (own account only)``.
 
     Empty when ``details`` hold no grantees or are not shaped as the scanner writes them.
     """
@@ -39,6 +40,8 @@ def grant_text(details: dict[str, Any]) -> str:
     text = ", ".join(names)
     if details.get("outside_account") is True:
         text += " (outside the account)"
+    elif details.get("outside_account") is False:  # e.g. a snapshot "shared" with its own account
+        text += " (own account only)"
     return text
 
 
