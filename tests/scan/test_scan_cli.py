@@ -223,3 +223,21 @@ def test_ctrl_c_stops_cleanly_with_exit_130(
     assert result.exit_code == 130
     assert "interrupted" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_overlapping_inputs_count_each_event_once(tmp_path: Path) -> None:
+    """An organization trail and an account trail deliver the same events: same eventIDs."""
+    recs = [record("DeleteSSHPublicKey", i, eventTime=f"2026-11-20T09:0{i}:00Z")
+            for i in range(4)]  # a burst needs 5
+    write(tmp_path / "org" / "a.json.gz", delivery_bytes(recs))
+    write(tmp_path / "acct" / "a.json.gz", delivery_bytes(recs))
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    _run([str(tmp_path / "org"), "-f", "json", "-o", str(once)])
+    result = _run([str(tmp_path / "org"), str(tmp_path / "acct"), str(tmp_path / "org"),
+                   "-f", "json", "-o", str(twice)])
+    counts = [sorted((f["title"], f["count"]) for f in _report(p)["findings"])
+              for p in (once, twice)]
+    assert counts[0] == counts[1] and counts[0]
+    assert not any(t.startswith("Burst") for t, _ in counts[1])  # 4 deletions, not 12
+    assert _report(twice)["stats"]["duplicate_events_ignored"] > 0
+    assert "were counted once" in " ".join(result.output.split())

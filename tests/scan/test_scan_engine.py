@@ -41,13 +41,15 @@ def _scan(paths: list[Path] | Path, **kw) -> tuple[Scanner, list]:
 
 
 def test_every_container_format_is_scanned(tmp_path: Path) -> None:
-    ssh = record("DeleteSSHPublicKey", 1)
-    env = {"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": ssh}
+    def ssh(n: int) -> dict:  # distinct events: the same event twice counts once
+        return record("DeleteSSHPublicKey", n)
+
+    env = {"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": ssh(4)}
     item = {"EventId": "e", "CloudTrailEvent": json.dumps(record("DeleteSSHPublicKey", 2))}
-    write(tmp_path / "a" / "delivery.json.gz", delivery_bytes([ssh, record("ListUsers", 3)]))
-    write(tmp_path / "a" / "delivery.json", delivery_bytes([ssh], gz=False))
-    write(tmp_path / "b" / "lines.jsonl", "\n".join(json.dumps(r) for r in [ssh, ssh]) + "\n")
-    write(tmp_path / "b" / "array.json", json.dumps([ssh]))
+    write(tmp_path / "a" / "delivery.json.gz", delivery_bytes([ssh(1), record("ListUsers", 3)]))
+    write(tmp_path / "a" / "delivery.json", delivery_bytes([ssh(5)], gz=False))
+    write(tmp_path / "b" / "lines.jsonl", "\n".join(json.dumps(r) for r in [ssh(6), ssh(7)]) + "\n")
+    write(tmp_path / "b" / "array.json", json.dumps([ssh(8)]))
     write(tmp_path / "c" / "bridge.json", json.dumps(env))
     write(tmp_path / "c" / "lookup.json", json.dumps({"Events": [item]}))
     write(tmp_path / "c" / "README.md", "not a log: ignored when walking a folder")
@@ -228,7 +230,8 @@ def test_json_lines_that_are_not_what_they_seemed_lose_nothing(tmp_path: Path) -
     write(tmp_path / "mixed.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
     good = "\n".join(json.dumps(record("StopLogging", 10 + i)) for i in range(3)) + "\n"
     write(tmp_path / "plain.jsonl.gz", gzip.compress(good.encode()))
-    write(tmp_path / "truncated.jsonl", good[:-20])
+    write(tmp_path / "truncated.jsonl",
+          ("\n".join(json.dumps(record("StopLogging", 20 + i)) for i in range(3)) + "\n")[:-20])
     scanner, findings = _scan(tmp_path)
     assert scanner.stats.events == 3 + 3 + 2
     assert scanner.stats.fallback_files == 2  # mixed.jsonl and truncated.jsonl
@@ -278,12 +281,13 @@ def test_bad_files_in_pipelined_batches_lose_nothing(tmp_path: Path) -> None:
     write(tmp_path / "1-good.json.gz", good)
     write(tmp_path / "2-good.json.gz", delivery_bytes([record("StopLogging", 2)]))
     write(tmp_path / "3-truncated.json.gz", good[: len(good) // 2])
-    write(tmp_path / "4-good.json.gz", delivery_bytes([record("StopLogging", 4)] * 3))
+    write(tmp_path / "4-good.json.gz", delivery_bytes([record("StopLogging", n) for n in
+                                                       (4, 40, 41)]))
     write(tmp_path / "5-odd.json.gz", refused_delivery_bytes([record("StopLogging", 5)]))
     write(tmp_path / "6-good.json.gz", delivery_bytes([record("StopLogging", 6)]))
     write(tmp_path / "7-shape.json.gz", gzip.compress(json.dumps(
         {"Records": [record("StopLogging", 7)], "extra": 1}).encode()))
-    write(tmp_path / "8-good.json.gz", delivery_bytes([record("StopLogging", 8)] * 2))
+    write(tmp_path / "8-good.json.gz", delivery_bytes([record("StopLogging", n) for n in (8, 80)]))
     scanner, findings = _scan(tmp_path, batch_files=2)
     stats = scanner.stats
     assert stats.files_skipped == 1 and "gzip" in stats.skipped[0].reason

@@ -40,9 +40,11 @@ def test_run_returns_each_rule_match_with_record(con):
             record(eventID="x", eventName="GetUser"),
         ],
     )
-    found = sorted((m.title, m.record["eventID"]) for m in det.run(con))
+    matches = det.run(con)
+    found = sorted((m.title, m.record["eventID"]) for m in matches)
     assert found == [("Access key deleted", "k1"), ("User created", "u1")]
-    user = next(m for m in det.run(con) if m.title == "User created")
+    assert det.run(con) == [] and det.duplicates == 2  # the same events again count once
+    user = next(m for m in matches if m.title == "User created")
     assert user.record["requestParameters"] == {"userName": "carol", "n": 1}
     assert user.record["userIdentity"] == {
         "type": "IAMUser",

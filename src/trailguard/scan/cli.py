@@ -320,6 +320,10 @@ def scan_command(
 
     if hunt is not None:
         notes.append(_hunt_note(hunt, findings))
+    if getattr(detector, "duplicates", 0):
+        report_stats["duplicate_events_ignored"] = detector.duplicates
+        notes.append(f"{detector.duplicates:,} matching event(s) read more than once (same "
+                     "eventID: overlapping trails or inputs) were counted once")
 
     used = filter_results(detector)
     if used:

@@ -83,6 +83,7 @@ class Detector:
     filter_owners: list[int]  # filter predicate index -> index in ``filters``
     rule_filters: list[tuple[int, ...]]  # detection rule index -> filter predicate indexes
     suppressed: int  # rule matches dropped by filters
+    duplicates: int  # matching rows whose eventID was already seen (overlapping inputs)
 
     def __init__(
         self,
@@ -131,6 +132,8 @@ class Detector:
         self.filter_owners = tuned.owners if tuned else []
         self.rule_filters = tuned.rule_filters if tuned else [() for _ in self.rules]
         self.suppressed = 0
+        self.duplicates = 0
+        self._seen: set[tuple[str, str, str]] = set()  # matching rows seen (id, time, rules)
         index = {id(r): i for i, r in enumerate(self.rules)}
         self.trackers = []
         targets: list[list[Any]] = []
@@ -175,7 +178,8 @@ class Detector:
         twin.trackers = [trackers[id(t)] for t in self.trackers]
         twin.feeds = [[(trackers[id(t)], k) for t, k in feed] for feed in self.feeds]
         twin.filters = [dataclasses.replace(f, events=0) for f in self.filters]
-        twin.suppressed = 0
+        twin.suppressed = twin.duplicates = 0
+        twin._seen = set()
         return twin
 
     def query(self, table: str = TABLE) -> str:
@@ -262,6 +266,15 @@ class Detector:
             if not rows:
                 break
             for row in rows:
+                if row[2]:
+                    # The same event twice (an organization trail and an account trail, a
+                    # file named twice, a redelivered message) is one event: same eventID,
+                    # time and matching rules.
+                    seen = (row[2], row[1], row[0])
+                    if seen in self._seen:
+                        self.duplicates += 1
+                        continue
+                    self._seen.add(seen)
                 ids = [int(x) for x in row[0].split(",")] if row[0] else []
                 record: dict[str, Any] | None = None
                 drops = row[-2] if self.filter_predicates else None
