@@ -91,3 +91,22 @@ def test_rules_hunt_prints_the_same_plain_sigma_rule() -> None:
     assert doc["detection"]["source_ip"] == {"sourceIPAddress|cidr": ["203.0.113.66/32"]}
     (rule,) = SigmaCollection.from_yaml(result.stdout).rules
     assert rule.level.name == "INFORMATIONAL" and str(rule.id) == doc["id"]
+
+
+def test_hunts_ignore_filters_and_the_fail_threshold_and_need_values(tmp_path) -> None:
+    any_filter = write(tmp_path / "any.yml", """
+title: Drop everything from 203.0.113.0/24
+logsource: {product: aws, service: cloudtrail}
+filter:
+  rules: any
+  sel:
+    sourceIPAddress|cidr: 203.0.113.0/24
+  condition: not sel
+""")
+    code, found, output = _hunt(tmp_path, "--source-ip", "203.0.113.66", "--filters",
+                                str(any_filter), "--fail-on", "info")
+    assert [(n, c) for n, c, _ in found] == [("ListBuckets", 2), ("ListUsers", 1)]
+    assert code == 0, output  # only hunt results: they are answers, not alerts
+    for option in ("--actor", "--access-key", "--source-ip"):
+        code, _, output = _hunt(tmp_path, option, " ")
+        assert code == 2 and "needs a value" in output

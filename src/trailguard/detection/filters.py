@@ -134,11 +134,13 @@ def filter_files(paths: Iterable[Path]) -> tuple[list[tuple[str, str]], list[str
 def applies_to(info: FilterInfo, rule: SigmaRule | SigmaCorrelationRule) -> bool:
     """True when Sigma applies the filter to ``rule``: same log source and named (or ``any``).
 
-    Filters never apply to correlation rules themselves; filtering the detection rules a
-    correlation counts is how its input is tuned.
+    Filters never apply to correlation rules themselves (filtering the detection rules a
+    correlation counts is how its input is tuned), nor to a hunt (``scan --actor ...``).
     """
     if not isinstance(rule, SigmaRule) or rule.logsource not in info.filter.logsource:
         return False
+    if (rule.custom_attributes or {}).get("hunt") is True:
+        return False  # an analyst's hunt shows everything it asked for
     if not info.references:
         return True
     names = {rule.name, str(rule.id) if rule.id else None} - {None}

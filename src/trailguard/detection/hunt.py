@@ -44,10 +44,14 @@ def hunt_rule(
     the issuer of a role session, so a role ARN finds all of the role's sessions. Raises
     :class:`HuntError` for an empty selection or a bad address.
     """
+    for kind, given in (("--actor", actors), ("--access-key", access_keys),
+                        ("--source-ip", source_ips)):
+        if any(not v.strip() for v in given):
+            raise HuntError(f"{kind} needs a value (an empty one would match everything)")
     detection: dict[str, object] = {}
     names: list[str] = []
     if actors:
-        values = [a.strip() for a in actors if a.strip()]
+        values = [a.strip() for a in actors]
         detection["actor_arn"] = {"userIdentity.arn": values}
         detection["actor_issuer"] = {
             "userIdentity.sessionContext.sessionIssuer.arn": list(values)
@@ -74,5 +78,6 @@ def hunt_rule(
         "logsource": {"product": "aws", "service": "cloudtrail"},
         "detection": detection,
         "level": "informational",
+        "hunt": True,  # trailguard key: Sigma filters do not apply to an analyst's hunt
     }
     return yaml.safe_dump(rule, sort_keys=False, allow_unicode=True)

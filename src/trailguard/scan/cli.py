@@ -349,7 +349,8 @@ def scan_command(
     if left_out:
         _err().print(f"error: {left_out} finding(s) could not be expressed as {fmt.value} and "
                      "were left out of the report (see the warnings above)", markup=False)
-    if fail_on is not FailOn.none and _fail_rank(findings, Severity(fail_on.value)):
+    alerts = findings if hunt is None else [f for f in findings if f.rule_id != _hunt_id(hunt)]
+    if fail_on is not FailOn.none and _fail_rank(alerts, Severity(fail_on.value)):
         raise typer.Exit(EXIT_FINDINGS)
     if stats.data_skipped or left_out:
         raise typer.Exit(EXIT_USAGE)
@@ -368,11 +369,16 @@ def _hunt(actors: list[str] | None, keys: list[str] | None, ips: list[str] | Non
         raise _usage(str(exc)) from None
 
 
-def _hunt_note(hunt: str, findings: list[Finding]) -> str:
-    """How many events the hunt rule matched, for the summary."""
+def _hunt_id(hunt: str) -> str:
+    """The rule id of a hunt rule (YAML)."""
     import yaml
 
-    rule_id = str(yaml.safe_load(hunt)["id"])
+    return str(yaml.safe_load(hunt)["id"])
+
+
+def _hunt_note(hunt: str, findings: list[Finding]) -> str:
+    """How many events the hunt rule matched, for the summary."""
+    rule_id = _hunt_id(hunt)
     mine = [f for f in findings if f.rule_id == rule_id]
     events = sum(f.count for f in mine)
     if not events:
