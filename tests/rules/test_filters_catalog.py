@@ -81,8 +81,11 @@ def test_a_folder_of_filters_is_read_recursively(tmp_path: Path) -> None:
         (FILTER.format(rules="any").replace("title: CI role rotates keys\n", ""),
          "title"),
         ("title: a rule\nlogsource: {product: aws, service: cloudtrail}\n"
-         "detection: {sel: {eventName: X}, condition: sel}\n", "holds detection rules"),
+         "detection: {sel: {eventName: X}, condition: sel}\n",
+         "document 1 is a detection rule: give rule folders with --rules"),
         ("# nothing here\n", "no Sigma filter in this file"),
+        ("settings:\n  verbose: true\n",
+         "document 1 is not a Sigma filter (a filter document has a 'filter:' section)"),
     ],
 )
 def test_filters_that_would_silently_do_nothing_are_refused(
@@ -90,6 +93,18 @@ def test_filters_that_would_silently_do_nothing_are_refused(
 ) -> None:
     path = _write(tmp_path / "ci.yml", text)
     assert expected in _problems(filter_paths=[path])
+
+
+def test_upper_case_suffixes_are_read(tmp_path: Path) -> None:
+    _write(tmp_path / "f" / "A.YML", FILTER.format(rules="[tg_iam_create_access_key]"))
+    assert [i.title for i in load_rules(filter_paths=[tmp_path / "f"]).filters] == [
+        "CI role rotates keys"]
+
+
+def test_an_impossible_date_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = _write(tmp_path / "ci.yml", FILTER.format(rules="any").replace(
+        "2027-03-01", "2027-02-30"))
+    assert f"{path}: bad value: day is out of range for month" in _problems(filter_paths=[path])
 
 
 def test_missing_filter_path_is_reported(tmp_path: Path) -> None:

@@ -110,3 +110,11 @@ filter:
     for option in ("--actor", "--access-key", "--source-ip"):
         code, _, output = _hunt(tmp_path, option, " ")
         assert code == 2 and "needs a value" in output
+
+
+def test_the_printed_hunt_rule_exports_to_sql(tmp_path) -> None:
+    folder = write(tmp_path / "hunts" / "h.yml", hunt_rule([], ["ASIAOPSEXAMPLE"])).parent
+    result = CliRunner().invoke(app, ["rules", "export", "-t", "duckdb", "--rules-dir",
+                                      str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "lower((userIdentity->>'$.accessKeyId')) = 'asiaopsexample'" in result.stdout

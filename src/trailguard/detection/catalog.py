@@ -161,24 +161,40 @@ def _iter_rule_files(root: Traversable | Path, label: str) -> Iterator[tuple[str
             rel = f"{prefix}{child.name}"
             if child.is_dir():
                 stack.append((rel + "/", child))
-            elif child.name.endswith(RULE_SUFFIXES):
+            elif child.name.lower().endswith(RULE_SUFFIXES):
                 found.append((rel, child))
     for rel, child in sorted(found, key=lambda x: x[0]):
         yield f"{label}/{rel}", child.read_text(encoding="utf-8")
 
 
 def _parse_file(
-    where: str, text: str, problems: list[str], filters: list[FilterInfo] | None = None
+    where: str,
+    text: str,
+    problems: list[str],
+    filters: list[FilterInfo] | None = None,
+    filters_only: bool = False,
 ) -> tuple[SigmaCollection, list[dict]] | None:
-    """Parse one file's rules; its Sigma filter documents go to ``filters`` (None: refused)."""
+    """Parse one file's rules; its Sigma filter documents go to ``filters`` (None: refused).
+
+    With ``filters_only`` (a ``--filters`` file), any other document is a problem.
+    """
     try:
         # pySigma's own loader: libyaml speed, duplicate keys rejected.
         docs = [d for d in yaml.load_all(text, Loader=SigmaYAMLLoader) if d is not None]
     except yaml.YAMLError as e:
         problems.append(f"{where}: {e}")
         return None
+    except ValueError as e:  # a date YAML cannot build, e.g. 2026-02-30
+        problems.append(f"{where}: bad value: {e}")
+        return None
     rule_docs = []
-    for doc in docs:
+    for n, doc in enumerate(docs, 1):
+        if filters_only and not (isinstance(doc, dict) and "filter" in doc):
+            kind = ("a detection rule: give rule folders with --rules"
+                    if isinstance(doc, dict) and ("detection" in doc or "correlation" in doc)
+                    else "not a Sigma filter (a filter document has a 'filter:' section)")
+            problems.append(f"{where}: document {n} is {kind}")
+            continue
         if isinstance(doc, dict) and "filter" in doc and "detection" not in doc:
             if filters is None:
                 problems.append(f"{where}: a Sigma filter here is not allowed (shipped rules)")
@@ -401,11 +417,9 @@ def load_rules(
     files, file_problems = filter_files(Path(p) for p in filter_paths)
     problems.extend(file_problems)
     for where, text in files:
-        before = len(filters)
-        result = _parse_file(where, text, problems, filters)
-        if result is not None and len(result[0].rules):
-            problems.append(f"{where}: holds detection rules; give rule folders with --rules")
-        elif result is not None and len(filters) == before:
+        before, seen = len(filters), len(problems)
+        _parse_file(where, text, problems, filters, filters_only=True)
+        if len(filters) == before and len(problems) == seen:
             problems.append(f"{where}: no Sigma filter in this file (a document with 'filter:')")
     if problems:
         raise CatalogError(problems)

@@ -309,7 +309,7 @@ def export_command(
 
     from trailguard.sigma import ExportError, export_rules
 
-    catalog = _load(rules_dir, filters=filters)
+    catalog = _load(rules_dir, require_examples=False, filters=filters)  # third-party rules too
     today = datetime.now(UTC).date()
     for info in catalog.filters:
         if info.expired(today):

@@ -114,7 +114,7 @@ def filter_files(paths: Iterable[Path]) -> tuple[list[tuple[str, str]], list[str
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
                            FILTER_SUFFIXES)
             if not files:
                 problems.append(f"{path}: no filter files (*.yml, *.yaml) in this folder")
