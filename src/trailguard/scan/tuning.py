@@ -34,7 +34,8 @@ def filter_results(detector: Any) -> list[FilterResult]:
 def filter_notes(results: list[FilterResult], dropped: int) -> list[str]:
     """Summary lines: the total dropped, then each filter that expired or dropped events."""
     applied = [r for r in results if r.applied]
-    notes = [f"filters: {dropped:,} rule match(es) dropped by {len(applied)} filter(s)"]
+    notes = [f"filters: {dropped:,} rule match(es) dropped by {len(applied)} filter(s); "
+             "correlation rules do not count dropped matches either"]
     for r in results:
         if not r.applied:
             notes.append(f"filter '{r.title}' ({r.source}) expired on {r.expires}: NOT applied; "
