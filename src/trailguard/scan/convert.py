@@ -115,8 +115,51 @@ def techniques_from_tags(tags: Iterable[Any]) -> list[str]:
     return out
 
 
+# Secrets callers plant in free text (a user agent): session tokens (long base64 runs, the STS
+# prefixes even URL-encoded) and 40-character secret access keys standing alone (also right
+# after an access key id, or URL-encoded). Access key ids are not secret and are kept.
+_KEY_CHAR = r"(?:[A-Za-z0-9/+]|%2[BbFf])"
+_PAD = r"(?:=|%3[Dd]){0,2}"
+_TOKEN_RE = re.compile(
+    rf"(?:(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz){_KEY_CHAR}{{20,}}|{_KEY_CHAR}{{100,}}){_PAD}"
+)
+_SECRET_KEY_RE = re.compile(
+    r"(?:(?<![A-Za-z0-9/+])|(?<=%[0-9A-Fa-f]{2})|(?<=AKIA[A-Z0-9]{16})|(?<=ASIA[A-Z0-9]{16}))"
+    rf"{_KEY_CHAR}{{40}}(?!{_KEY_CHAR})"
+)
+# A path of words (``com/AmazonS3/latest/userguide/cloudtrail``) has a secret key's shape.
+_PATH_WORD = re.compile(r"(?:[A-Z]?[a-z]+|[A-Z]+)(?:[A-Z][a-z]+)*[A-Z]*[0-9]*")
+REDACTED = "<redacted>"
+
+
+def _looks_like_secret_key(text: str) -> bool:
+    text = text.replace("%2F", "/").replace("%2f", "/").replace("%2B", "+").replace("%2b", "+")
+    if not (re.search(r"[A-Z]", text) and re.search(r"[a-z]", text)
+            and re.search(r"[0-9]", text)):
+        return False
+    parts = text.split("/")
+    return len(parts) < 3 or not all(_PATH_WORD.fullmatch(p) for p in parts)
+
+
+def redact_secrets(text: str | None) -> str | None:
+    """``text`` with substrings shaped like AWS session tokens or secret keys as ``<redacted>``.
+
+    For caller-controlled free text such as the user agent, which attackers and misconfigured
+    tools fill with credentials; findings and alerts must not carry them on.
+    """
+    if not text:
+        return text
+    text = _TOKEN_RE.sub(REDACTED, text)
+    return _SECRET_KEY_RE.sub(
+        lambda m: REDACTED if _looks_like_secret_key(m.group(0)) else m.group(0), text
+    )
+
+
 def actor_from_record(rec: dict[str, Any]) -> Actor:
-    """Who made the call: identity, session, key, address, agent, MFA, invoking service."""
+    """Who made the call: identity, session, key, address, agent, MFA, invoking service.
+
+    Secrets planted in the user agent are redacted (:func:`redact_secrets`).
+    """
     ui = _dict(rec.get("userIdentity"))
     ctx = _dict(ui.get("sessionContext"))
     issuer = _dict(ctx.get("sessionIssuer"))
@@ -145,7 +188,7 @@ def actor_from_record(rec: dict[str, Any]) -> Actor:
         session_issuer_arn=_str(issuer.get("arn")),
         access_key_id=_str(ui.get("accessKeyId")),
         source_ip=_str(rec.get("sourceIPAddress")),
-        user_agent=_str(rec.get("userAgent")),
+        user_agent=redact_secrets(_str(rec.get("userAgent"))),
         mfa_authenticated=mfa,
         invoked_by=_str(ui.get("invokedBy")),
     )
