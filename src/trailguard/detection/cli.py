@@ -261,13 +261,17 @@ def event_pattern_command(
 ) -> None:
     """Print an EventBridge event pattern for real-time detection: the rules' events only.
 
-    When the events do not fit one pattern (EventBridge allows 4,096 characters), a JSON list
-    of patterns is printed: create one rule per pattern, all targeting the function.
+    Compact JSON on one line, as EventBridge counts its 4,096 characters. When the events do
+    not fit one pattern, a JSON list of patterns is printed, one pattern a line: create one
+    rule per pattern, all targeting the function.
     """
-    from trailguard.detection.event_pattern import event_patterns
+    from trailguard.detection.event_pattern import compact, event_patterns
 
     patterns, unpinned = event_patterns(_load(rules_dir, require_examples=False))
-    typer.echo(json.dumps(patterns[0] if len(patterns) == 1 else patterns, indent=2))
+    if len(patterns) == 1:
+        typer.echo(compact(patterns[0]))
+    else:
+        typer.echo("[\n" + ",\n".join(compact(p) for p in patterns) + "\n]")
     if unpinned:
         _stderr().print(f"note: not narrowed to event names: {_short(unpinned)} match(es) "
                         "events of any name", markup=False, highlight=False)

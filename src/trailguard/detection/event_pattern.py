@@ -14,13 +14,21 @@ from typing import Any
 from trailguard.detection.catalog import Catalog
 
 DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail")
+# Only AWS services send events with an ``aws.`` source (PutEvents refuses it): without this, a
+# principal allowed events:PutEvents could feed the function forged "CloudTrail" events.
+SOURCE = [{"prefix": "aws."}]
 
 
 MAX_PATTERN_CHARS = 4096  # EventBridge PutRule EventPattern (botocore: max 4096)
 
 
+def compact(pattern: Any) -> str:
+    """``pattern`` as one line of JSON, the form whose length EventBridge's limit counts."""
+    return json.dumps(pattern, separators=(",", ":"))
+
+
 def _size(pattern: dict[str, Any]) -> int:
-    return len(json.dumps(pattern, separators=(",", ":")))
+    return len(compact(pattern))
 
 
 def event_patterns(catalog: Catalog) -> tuple[list[dict[str, Any]], list[str]]:
@@ -56,7 +64,7 @@ def event_pattern(catalog: Catalog) -> tuple[dict[str, Any], list[str]]:
             names.update(info.event_names)
         else:
             unpinned.append(info.name or info.title)
-    pattern: dict[str, Any] = {"detail-type": list(DETAIL_TYPES)}
+    pattern: dict[str, Any] = {"source": SOURCE, "detail-type": list(DETAIL_TYPES)}
     if not unpinned:
         pattern["detail"] = {"eventName": sorted(names)}
     return pattern, unpinned
