@@ -4,77 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
+from realtime_helpers import ACCOUNT, MALLORY, bridge, received, record
 
 from trailguard.realtime import handler as realtime
 from trailguard.realtime.events import records_from_event
 
-ACCOUNT = "111122223333"
-MALLORY = f"arn:aws:sts::{ACCOUNT}:assumed-role/OpsAutomation/mallory"
-
-
-def _record(name: str, n: int, **kw: Any) -> dict[str, Any]:
-    rec = {
-        "eventVersion": "1.09",
-        "userIdentity": {"type": "AssumedRole", "arn": MALLORY, "accountId": ACCOUNT,
-                         "principalId": "AROAEXAMPLE:mallory", "accessKeyId": "ASIAEXAMPLE"},
-        "eventTime": f"2026-11-20T10:{n:02d}:00Z",
-        "eventSource": "iam.amazonaws.com",
-        "eventName": name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.66",
-        "userAgent": "aws-cli/2.15.30",
-        "requestParameters": {"userName": "bob", "sSHPublicKeyId": f"APKAEXAMPLE{n:04d}"},
-        "responseElements": None,
-        "eventID": f"7a1b2c3d-0000-4000-8000-{n:012d}",
-        "eventType": "AwsApiCall",
-        "recipientAccountId": ACCOUNT,
-    }
-    rec.update(kw)
-    return rec
-
-
-def _bridge(record: dict[str, Any]) -> dict[str, Any]:
-    return {"version": "0", "id": "e1", "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.iam", "account": ACCOUNT, "time": record["eventTime"],
-            "region": "us-east-1", "resources": [], "detail": record}
-
-
-@pytest.fixture()
-def topic(aws: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """An SNS topic with an SQS queue subscribed, set as the function's topic."""
-    sns, sqs = boto3.client("sns"), boto3.client("sqs")
-    arn = sns.create_topic(Name="trailguard-findings")["TopicArn"]
-    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
-    monkeypatch.setenv("TRAILGUARD_TOPIC_ARN", arn)
-    return arn, url
-
-
-def _received(url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
-    out = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            return out
-        out += [json.loads(m["Body"]) for m in got]
-        for m in got:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
 
 def test_another_users_key_deleted_is_published_with_attributes(topic) -> None:
     _, url = topic
-    summary = realtime.handler(_bridge(_record("DeleteSSHPublicKey", 1)), None)
+    summary = realtime.handler(bridge(record("DeleteSSHPublicKey", 1)), None)
     titles = sorted(f["title"] for f in summary["findings"])
     assert titles == ["IAM Credential of Another User Deleted", "IAM SSH Public Key Deleted"]
     assert summary["records"] == 1 and summary["skipped"] == []
-    messages = _received(url)
+    messages = received(url)
     assert len(messages) == len(summary["published"]) == 2
     other = next(m for m in messages if "Another User" in m["Subject"])
     assert other["Subject"] == "[trailguard] MEDIUM: IAM Credential of Another User Deleted"
@@ -90,22 +34,22 @@ def test_another_users_key_deleted_is_published_with_attributes(topic) -> None:
 
 def test_routine_events_publish_nothing_and_min_severity_holds(topic, monkeypatch) -> None:
     _, url = topic
-    assert realtime.handler(_bridge(_record("ListUsers", 2)))["findings"] == []
+    assert realtime.handler(bridge(record("ListUsers", 2)))["findings"] == []
     monkeypatch.setenv("TRAILGUARD_MIN_SEVERITY", "high")
-    summary = realtime.handler(_bridge(_record("DeleteSSHPublicKey", 3)))  # medium findings
+    summary = realtime.handler(bridge(record("DeleteSSHPublicKey", 3)))  # medium findings
     assert len(summary["findings"]) == 2 and summary["published"] == []
-    stop = _record("StopLogging", 4, eventSource="cloudtrail.amazonaws.com",
+    stop = record("StopLogging", 4, eventSource="cloudtrail.amazonaws.com",
                    requestParameters={"name": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"})
-    summary = realtime.handler(_bridge(stop))
-    severities = sorted(m["MessageAttributes"]["severity"]["Value"] for m in _received(url))
+    summary = realtime.handler(bridge(stop))
+    severities = sorted(m["MessageAttributes"]["severity"]["Value"] for m in received(url))
     assert len(severities) == len(summary["published"]) >= 1
     assert set(severities) <= {"high", "critical"} and "critical" in severities
 
 
 def test_sqs_batch_runs_correlations_within_the_invocation(topic) -> None:
-    deletions = [_record("DeleteSSHPublicKey", n) for n in range(5)]
+    deletions = [record("DeleteSSHPublicKey", n) for n in range(5)]
     event = {"Records": [
-        {"messageId": f"m{n}", "eventSource": "aws:sqs", "body": json.dumps(_bridge(r))}
+        {"messageId": f"m{n}", "eventSource": "aws:sqs", "body": json.dumps(bridge(r))}
         for n, r in enumerate(deletions)
     ] + [{"messageId": "bad", "eventSource": "aws:sqs", "body": "{not json"}]}
     summary = realtime.handler(event)
@@ -127,7 +71,7 @@ filter:
   condition: not ops
 """)
     monkeypatch.setenv("TRAILGUARD_FILTERS", str(flt))
-    summary = realtime.handler(_bridge(_record("DeleteSSHPublicKey", 4)))
+    summary = realtime.handler(bridge(record("DeleteSSHPublicKey", 4)))
     assert summary["findings"] == [] and summary["published"] == []
     assert summary["matches_dropped_by_filters"] == 2
 
@@ -137,8 +81,8 @@ def test_input_that_is_not_cloudtrail_is_reported_not_raised(topic) -> None:
     summary = realtime.handler({"detail-type": "Scheduled Event", "detail": {}})
     assert summary["records"] == 0 and summary["findings"] == []
     assert summary["skipped"][0].startswith("event: no CloudTrail fields")
-    assert _received(url) == []
-    records, skipped = records_from_event([_bridge(_record("ListUsers", 5)), "text", 7])
+    assert received(url) == []
+    records, skipped = records_from_event([bridge(record("ListUsers", 5)), "text", 7])
     assert len(records) == 1
     assert skipped == ["item 1: not a JSON object (str)", "item 2: not a JSON object (int)"]
 
@@ -146,4 +90,4 @@ def test_input_that_is_not_cloudtrail_is_reported_not_raised(topic) -> None:
 def test_a_bad_topic_setting_fails_loudly(aws, monkeypatch) -> None:
     monkeypatch.setenv("TRAILGUARD_TOPIC_ARN", "trailguard-findings")
     with pytest.raises(ValueError, match="not an SNS topic ARN"):
-        realtime.handler(_bridge(_record("DeleteSSHPublicKey", 6)))
+        realtime.handler(bridge(record("DeleteSSHPublicKey", 6)))

@@ -9,6 +9,9 @@ Configuration (environment variables of the function):
   files or folders, separated by ``:`` (paths inside the deployment package);
 * ``TRAILGUARD_CACHE_DIR``: where compiled rules are cached (e.g. ``/tmp/trailguard``).
 
+The settings are checked at the start of every invocation (:mod:`trailguard.realtime.config`):
+a wrong one raises ValueError naming the variable and what it allows.
+
 The rules are compiled once per container. Each invocation scans its records in a fresh
 in-memory DuckDB with a fresh copy of the detector, so correlation rules see the events of one
 invocation (an SQS batch): correlations over long windows belong to ``trailguard scan``.
@@ -18,39 +21,38 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
-from trailguard.findings.model import Finding, Severity
+from trailguard.findings.model import Finding
+from trailguard.realtime.config import Config, load_config
 from trailguard.realtime.events import records_from_event
 
 log = logging.getLogger("trailguard.realtime")
 
-_LOADED: dict[tuple[str, str], tuple[Any, dict[int, Any]]] = {}
+_LOADED: dict[tuple[tuple[Path, ...], tuple[Path, ...]], tuple[Any, dict[int, Any]]] = {}
 
 
-def _paths(variable: str) -> list[Path]:
-    return [Path(p) for p in os.environ.get(variable, "").split(":") if p.strip()]
-
-
-def rule_set() -> tuple[Any, dict[int, Any]]:
+def rule_set(config: Config | None = None) -> tuple[Any, dict[int, Any]]:
     """The detached detector (no events seen) and rule metadata, loaded once per container."""
-    key = (os.environ.get("TRAILGUARD_RULES", ""), os.environ.get("TRAILGUARD_FILTERS", ""))
+    config = config or load_config()
+    key = (config.rules, config.filters)
     if key not in _LOADED:
         from trailguard.scan.rulecache import detached
         from trailguard.scan.ruleset import load_detector
 
-        detector, metas = load_detector(_paths("TRAILGUARD_RULES"), _paths("TRAILGUARD_FILTERS"))
+        detector, metas = load_detector(list(config.rules), list(config.filters))
         _LOADED[key] = detached(detector, metas)
     return _LOADED[key]
 
 
-def detect(records: list[dict[str, Any]]) -> tuple[list[Finding], int, int]:
+def detect(
+    records: list[dict[str, Any]], config: Config | None = None
+) -> tuple[list[Finding], int, int]:
     """Findings for ``records``, the records DuckDB could not load, and matches filters dropped."""
     from trailguard.scan.engine import Scanner
 
-    base, metas = rule_set()
+    base, metas = rule_set(config)
     detector = base.detached()  # fresh correlation state and filter counts
     scanner = Scanner(detector, metas)
     try:
@@ -65,23 +67,21 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Detect on the CloudTrail records of one invocation; publish findings to SNS.
 
     Returns a summary (records, skipped items with reasons, filtered matches, findings and
-    SNS message ids). Input that is not CloudTrail is reported in the summary, not raised.
+    SNS message ids). Input that is not CloudTrail is reported in the summary, not raised; a
+    wrong ``TRAILGUARD_*`` setting raises ValueError at once (:func:`load_config`), before any
+    record is read, so a misconfigured function fails on its first invocation.
     """
+    config = load_config()
     records, skipped = records_from_event(event)
-    findings, unloadable, dropped = detect(records) if records else ([], 0, 0)
-    minimum = Severity.parse(os.environ.get("TRAILGUARD_MIN_SEVERITY", "medium"))
-    alerting = [f for f in findings if f.severity.rank >= minimum.rank]
+    findings, unloadable, dropped = detect(records, config) if records else ([], 0, 0)
+    alerting = [f for f in findings if f.severity.rank >= config.min_severity.rank]
     published: list[str] = []
-    topic = os.environ.get("TRAILGUARD_TOPIC_ARN")
-    if topic and alerting:
+    if config.topic_arn and alerting:
         from trailguard.aws import make_client, make_session
         from trailguard.realtime.notify import publish
 
-        parts = topic.split(":")
-        if len(parts) < 6 or parts[:3] != ["arn", parts[1], "sns"] or not parts[3]:
-            raise ValueError(f"TRAILGUARD_TOPIC_ARN is not an SNS topic ARN: {topic!r}")
-        region = parts[3]
-        published = publish(make_client(make_session(), "sns", region), topic, alerting)
+        sns = make_client(make_session(), "sns", config.region)
+        published = publish(sns, config.topic_arn, alerting)
     summary = {
         "records": len(records),
         "skipped": skipped,
@@ -92,4 +92,6 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     }
     log.info("trailguard: %d record(s), %d finding(s), %d published, %d skipped",
              len(records), len(findings), len(published), len(skipped))
+    for reason in skipped[:20]:
+        log.warning("trailguard: skipped %s", reason)
     return summary
