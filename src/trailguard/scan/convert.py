@@ -451,6 +451,8 @@ def finding_from_correlation(meta: RuleMeta, match: Match) -> Finding:
     actor_fields = {
         _ACTOR_PATHS[k]: str(v) for k, v in by_path.items() if k in _ACTOR_PATHS and v is not None
     }
+    if "user_agent" in actor_fields:  # a rule may group by userAgent: caller-controlled text
+        actor_fields["user_agent"] = redact_secrets(actor_fields["user_agent"])
     actor: Actor | None = None
     if actor_fields.get("arn"):
         actor = actor_from_arn(actor_fields["arn"]).model_copy(update=actor_fields)

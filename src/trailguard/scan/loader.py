@@ -22,6 +22,7 @@ arrays are read record by record; the limit made no measurable difference otherw
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -218,12 +219,32 @@ class EventLoader:
         self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
+def _dumps(rec: dict[str, Any]) -> bytes:
+    """One record as JSON, whatever it holds: orjson refuses nesting deeper than 254 levels
+    and integers beyond 64 bits (hostile input must not stop a scan)."""
+    try:
+        return orjson.dumps(rec)
+    except TypeError:
+        pass
+    try:
+        return json.dumps(rec, default=str).encode()
+    except (RecursionError, ValueError):
+        kept = {}
+        for key, value in rec.items():
+            try:
+                orjson.dumps(value)
+                kept[key] = value
+            except TypeError:
+                kept[key] = "<nested too deeply: left out>"
+        return orjson.dumps(kept)
+
+
 def _write_json_lines(fh: IO[bytes], records: Sequence[dict[str, Any]]) -> int:
     """Write ``records`` as JSON lines; return the longest line's length."""
     chunk: list[bytes] = []
     longest = 0
     for rec in records:
-        line = orjson.dumps(rec)
+        line = _dumps(rec)
         longest = max(longest, len(line))
         chunk.append(line)
         if len(chunk) >= 4096:
