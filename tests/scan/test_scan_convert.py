@@ -75,16 +75,21 @@ def test_grouping_counts_times_and_bounded_samples() -> None:
     assert len(main.event_ids) == 3
 
 
-def test_a_key_used_from_a_new_address_is_its_own_finding() -> None:
-    """Same user, key, event and target: the attacker's address must not hide in the owner's
-    routine group (records and findings group alike)."""
-    recs = [record("X", 1), record("X", 2), record("X", 3, sourceIPAddress="203.0.113.66")]
+def _grouped_both_ways(recs: list[dict]) -> tuple[FindingGroups, FindingGroups]:
+    """``recs`` grouped as records and as findings; the two group keys must agree."""
     by_record, by_finding = FindingGroups(), FindingGroups()
     for rec in recs:
         by_record.add_record(META, rec)
         by_finding.add(finding_from_record(META, rec))
         assert record_group_key(META, rec) == group_key(finding_from_record(META, rec))
-    for groups in (by_record, by_finding):
+    return by_record, by_finding
+
+
+def test_a_key_used_from_a_new_address_is_its_own_finding() -> None:
+    """Same user, key, event and target: the attacker's address must not hide in the owner's
+    routine group (records and findings group alike)."""
+    recs = [record("X", 1), record("X", 2), record("X", 3, sourceIPAddress="203.0.113.66")]
+    for groups in _grouped_both_ways(recs):
         assert sorted((f.actor.source_ip, f.count) for f in groups.findings()) == [
             ("198.51.100.24", 2), ("203.0.113.66", 1)]
 
@@ -204,12 +209,7 @@ def test_shares_with_different_accounts_are_different_findings() -> None:
     """Both ways of grouping (records, findings) keep grantees apart and agree on the key."""
     recs = [_share(1, "999988887777", 9), _share(2, "444455556666", 10),
             _share(3, "999988887777", 11)]
-    by_record, by_finding = FindingGroups(), FindingGroups()
-    for rec in recs:
-        by_record.add_record(META, rec)
-        by_finding.add(finding_from_record(META, rec))
-        assert record_group_key(META, rec) == group_key(finding_from_record(META, rec))
-    for groups in (by_record, by_finding):
+    for groups in _grouped_both_ways(recs):
         found = groups.findings()
         assert [(f.resources[0].details["granted_to"], f.count) for f in found] == [
             (["999988887777"], 2), (["444455556666"], 1)]
